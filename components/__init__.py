@@ -1,0 +1,1 @@
+"""The Pulumi component package: ``PodwhispererPipeline`` and its typed args."""

@@ -1,0 +1,83 @@
+"""The ``podwhisperer`` command.
+
+Sub-commands live next to the code they drive: ``worker`` in ``worker/cli.py`` and
+``transcribe`` in ``runtime/local/cli.py``. Heavy imports happen inside commands so that
+``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="podwhisperer",
+    help="Podcast audio to near-perfect transcripts and captions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Check and describe podwhisperer.yaml files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def _register_subcommands() -> None:
+    from podwhisperer.runtime.local.cli import register as register_local
+    from podwhisperer.worker.cli import app as worker_app
+
+    app.add_typer(worker_app, name="worker")
+    register_local(app)
+
+
+@config_app.command("validate")
+def config_validate(
+    file: Annotated[Path, typer.Argument(help="A podwhisperer.yaml or .json file.")],
+) -> None:
+    """Validate a config file; print every problem and exit 1 if there are any."""
+    from podwhisperer.runtime.config import ConfigError, load_config
+
+    try:
+        load_config(file)
+    except ConfigError as exc:
+        typer.echo(exc.report(), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{file}: valid")
+
+
+@config_app.command("schema")
+def config_schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of the config (point your editor's YAML plugin at it)."""
+    from podwhisperer.runtime.config import config_json_schema
+
+    text = json.dumps(config_json_schema(), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command("refine")
+def refine(
+    raw: Annotated[Path, typer.Argument(help="A raw WhisperX transcript (…_raw_transcript.json).")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="podwhisperer.yaml")] = None,
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Default: next to RAW.")] = None,
+) -> None:
+    """Post-process a raw transcript: fill timing gaps, replacements, LLM, normalization, captions."""
+    from podwhisperer.runtime.refine_cli import run_refine
+
+    raise typer.Exit(run_refine(raw, config, output_dir))
+
+
+def main() -> None:
+    _register_subcommands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,507 @@
+"""The one typed configuration model shared by the component, the Lambda, the worker and the CLI.
+
+Every section has defaults, so ``PipelineConfig()`` is a working configuration. Unknown keys
+are rejected (``extra="forbid"``) and :func:`parse_config` turns pydantic's errors into
+readable lines that name the dotted path of the key and, for typos, the closest valid name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SQS_MAX_VISIBILITY_MINUTES = 720
+"""SQS caps a message's visibility timeout at 12 hours; the job timeout may not exceed it."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class TranscriptionConfig(_Section):
+    """How the worker runs WhisperX on one episode."""
+
+    model: str = Field(
+        "large-v2",
+        description="Whisper model name (tiny.en … large-v3, large-v3-turbo) or a local CTranslate2 directory.",
+    )
+    language: str | None = Field("en", description="ISO language code, or null to detect it per file.")
+    batch_size: PositiveInt | None = Field(None, description="Batch size; null picks 16 on CUDA, 4 on CPU.")
+    compute_type: Literal["default", "float16", "float32", "int8", "int8_float16"] = Field(
+        "default", description="CTranslate2 compute type; default means float16 on CUDA and int8 on CPU."
+    )
+    min_speakers: PositiveInt | None = Field(1, description="Lower bound on the number of speakers.")
+    max_speakers: PositiveInt | None = Field(None, description="Upper bound on the number of speakers (null: auto).")
+    num_speakers: PositiveInt | None = Field(None, description="Exact number of speakers, when known.")
+    initial_prompt: str | None = Field(None, description="Text that primes Whisper with the show's vocabulary.")
+    hotwords: list[str] = Field(default_factory=list, description="Podcast vocabulary: names and terms to favour.")
+    suppress_numerals: bool = Field(False, description="Spell numbers as words (they then align reliably).")
+    vad_onset: Fraction = Field(0.5, description="Voice activity onset threshold.")
+    vad_offset: Fraction = Field(0.363, description="Voice activity offset threshold.")
+    align: bool = Field(True, description="Run wav2vec2 word alignment when a model exists for the language.")
+    diarize: bool = Field(True, description="Run pyannote speaker diarization when a model or token is available.")
+    diarization_model: str = Field(
+        "pyannote/speaker-diarization-community-1", description="pyannote pipeline name or local directory."
+    )
+    job_timeout_minutes: Annotated[int, Field(gt=0, le=SQS_MAX_VISIBILITY_MINUTES)] = Field(
+        60, description="How long the pipeline waits for the worker's transcript (queue wait included)."
+    )
+    heartbeat_timeout_minutes: PositiveInt = Field(
+        10, description="A worker silent for this long is considered dead and the job fails."
+    )
+    max_audio_minutes: PositiveInt = Field(360, description="Longer uploads are rejected with a clear message.")
+    skip_if_output_exists: bool = Field(
+        False, description="Reuse an existing raw transcript made from the same object version (etag)."
+    )
+    hf_token_ssm_path: str = Field(
+        "/podwhisperer/hf_token", description="SSM SecureString holding the Hugging Face token."
+    )
+
+    @model_validator(mode="after")
+    def _speaker_bounds(self) -> TranscriptionConfig:
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError(
+                f"min_speakers ({self.min_speakers}) is greater than max_speakers ({self.max_speakers})"
+            )
+        if self.num_speakers is not None:
+            if self.max_speakers is not None and self.num_speakers > self.max_speakers:
+                raise ValueError("num_speakers is greater than max_speakers")
+            if self.min_speakers is not None and self.num_speakers < self.min_speakers:
+                raise ValueError("num_speakers is smaller than min_speakers")
+        if self.heartbeat_timeout_minutes > self.job_timeout_minutes:
+            raise ValueError("heartbeat_timeout_minutes is longer than job_timeout_minutes")
+        return self
+
+
+class Speaker(_Section):
+    """A person who may appear on the show; the LLM step names diarized speakers from this list."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = Field("", description="Role, voice, how they introduce themselves: helps the LLM.")
+
+
+class LiteralRule(_Section):
+    """Replace exact text. The replacement is used verbatim (no ``$`` or ``\\1`` expansion)."""
+
+    type: Literal["literal"]
+    search: Annotated[str, Field(min_length=1)]
+    replacement: str
+    whole_word: bool = Field(False, description="Only match where the search text is not inside a longer word.")
+    ignore_case: bool = False
+
+
+RegexFlag = Literal["IGNORECASE", "MULTILINE", "DOTALL", "VERBOSE", "ASCII"]
+
+
+class RegexRule(_Section):
+    """Replace matches of a Python regular expression; ``\\1`` and ``\\g<name>`` refer to groups."""
+
+    type: Literal["regex"]
+    search: Annotated[str, Field(min_length=1)]
+    replacement: str
+    flags: list[RegexFlag] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _compiles(self) -> RegexRule:
+        try:
+            pattern = self.compiled()
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {self.search!r}: {exc}") from exc
+        if pattern.fullmatch("") is not None:
+            raise ValueError(f"regular expression {self.search!r} matches the empty string")
+        try:
+            pattern.sub(self.replacement, self.search)
+        except (re.error, IndexError) as exc:
+            raise ValueError(f"invalid replacement {self.replacement!r}: {exc}") from exc
+        return self
+
+    def compiled(self) -> re.Pattern[str]:
+        flags = 0
+        for name in self.flags:
+            flags |= getattr(re, name)
+        return re.compile(self.search, flags)
+
+
+ReplacementRule = Annotated[LiteralRule | RegexRule, Field(discriminator="type")]
+
+
+class SuggestionValidation(_Section):
+    """Bounds on what any single LLM suggestion may change (predecessor defaults)."""
+
+    enabled: bool = True
+    max_word_change_ratio: Fraction = 0.4
+    max_normalized_edit_distance: Fraction = 0.5
+    max_consecutive_changes: Annotated[int, Field(ge=0)] = 3
+    min_words_for_ratio_check: Annotated[int, Field(ge=0)] = 5
+
+
+class ModelSettings(_Section):
+    """Inference settings sent to the Converse API."""
+
+    max_tokens: PositiveInt = Field(8192, description="Output token limit per chunk.")
+    temperature: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    top_p: Fraction | None = None
+    stop_sequences: list[str] = Field(default_factory=list)
+    additional_model_request_fields: dict[str, Any] = Field(
+        default_factory=dict, description="Model-specific fields passed through to Converse unchanged."
+    )
+
+
+class LlmRefinementConfig(_Section):
+    """Bedrock refinement: fix misheard terms and name the speakers."""
+
+    model_id: Annotated[str, Field(min_length=1)] = Field(
+        description="Bedrock model id, inference profile id or ARN, e.g. eu.anthropic.claude-sonnet-4-20250514-v1:0."
+    )
+    region: str | None = Field(None, description="Bedrock region; null derives it from the profile prefix.")
+    additional_context: str | None = Field(None, description="Show notes, guest names, jargon for the prompt.")
+    model_settings: ModelSettings = Field(default_factory=ModelSettings)
+    suggestion_validation: SuggestionValidation = Field(default_factory=SuggestionValidation)
+    identify_speakers: bool = True
+    chunk_max_words: Annotated[int, Field(ge=50)] = Field(2000, description="Words per LLM request.")
+    chunk_overlap_segments: Annotated[int, Field(ge=0)] = Field(2, description="Context segments shared by chunks.")
+    max_concurrency: Annotated[int, Field(ge=1, le=32)] = 4
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    on_error: Literal["skip", "fail"] = Field(
+        "skip", description="After retries: skip the LLM step (keep the transcript) or fail the pipeline."
+    )
+
+    def resolved_region(self, default: str = "us-east-1") -> str:
+        if self.region:
+            return self.region
+        return region_from_model_id(self.model_id, default)
+
+
+_PROFILE_REGIONS = {"eu": "eu-west-1", "us": "us-east-1", "apac": "ap-northeast-1", "global": "us-east-1",
+                    "us-gov": "us-gov-west-1", "ca": "ca-central-1", "jp": "ap-northeast-1", "au": "ap-southeast-2"}
+
+
+def region_from_model_id(model_id: str, default: str = "us-east-1") -> str:
+    """Region for a Bedrock id: taken from an ARN, else from a cross-region profile prefix, else ``default``."""
+    if model_id.startswith("arn:"):
+        parts = model_id.split(":")
+        if len(parts) > 3 and parts[3]:
+            return parts[3]
+    prefix = model_id.split(".", 1)[0]
+    return _PROFILE_REGIONS.get(prefix, default)
+
+
+class TimingGapsConfig(_Section):
+    """Interpolate start/end for words WhisperX could not align (numerals, symbols)."""
+
+    enabled: bool = True
+
+
+class NormalizationConfig(_Section):
+    """Split segments into caption-grade pieces."""
+
+    normalize: bool = True
+    max_chars_per_line: PositiveInt = Field(42, description="Netflix guideline: 42 characters per line.")
+    max_lines_per_segment: Annotated[int, Field(ge=1, le=3)] = 2
+    max_chars_per_segment: PositiveInt | None = Field(
+        None, description="Extra cap on characters per segment; null means lines x chars per line."
+    )
+    max_words_per_segment: PositiveInt = 20
+    max_duration_seconds: Annotated[float, Field(gt=0)] = 7.0
+    min_duration_seconds: Annotated[float, Field(ge=0)] = 0.8
+    split_segment_at_speaker_change: bool = True
+    punctuation_split_threshold: Fraction = 0.7
+    punctuation_chars: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: [".", ",", "?", "!", ";", ":"]
+    )
+
+    @model_validator(mode="after")
+    def _durations(self) -> NormalizationConfig:
+        if self.min_duration_seconds > self.max_duration_seconds:
+            raise ValueError("min_duration_seconds is greater than max_duration_seconds")
+        return self
+
+    @property
+    def segment_char_limit(self) -> int:
+        lines_total = self.max_chars_per_line * self.max_lines_per_segment
+        return min(lines_total, self.max_chars_per_segment or lines_total)
+
+
+class CaptionsConfig(_Section):
+    """Which caption files to write and how they look."""
+
+    generate_vtt: bool = True
+    generate_srt: bool = True
+    generate_simplified_json: bool = True
+    generate_text: bool = Field(True, description="Readable transcript as plain text (.txt).")
+    generate_markdown: bool = Field(True, description="Readable transcript as Markdown (.md).")
+    highlight_words: bool = False
+    highlight_with: Literal["underline", "bold", "italic"] = "underline"
+    include_speaker_names: Literal["never", "always", "when-changes"] = "when-changes"
+    vtt_voice_tags: bool = Field(False, description="Mark speakers in VTT with <v Name> voice spans.")
+    max_chars_per_line: PositiveInt = Field(42, description="Cue text is wrapped into balanced lines.")
+    max_lines_per_cue: Annotated[int, Field(ge=1, le=3)] = 2
+
+
+class NotificationConfig(_Section):
+    """EventBridge events on completion and failure."""
+
+    enabled: bool = True
+    event_bus_name: str = Field("default", description="Bus name or ARN.")
+    source: str = "podwhisperer.pipeline"
+    detail_type: str = "Pipeline Completed"
+    failure_detail_type: str = "Pipeline Failed"
+
+
+class StorageConfig(_Section):
+    """Where uploads are read and results written (S3 prefixes, or folders in local mode)."""
+
+    input_prefix: str = "input/"
+    output_prefix: str = "output/"
+    work_prefix: str = Field("work/", description="Per-execution intermediate files; expired by a lifecycle rule.")
+    output_naming: Literal["stem", "filename"] = Field(
+        "stem",
+        description="stem: output/ep1_caption.vtt; filename keeps the extension (output/ep1.mp3_caption.vtt) "
+        "so ep1.mp3 and ep1.m4a never overwrite each other.",
+    )
+    audio_extensions: list[str] = Field(
+        default_factory=lambda: [".mp3", ".m4a", ".wav", ".flac", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".mka"]
+    )
+
+    @field_validator("input_prefix", "output_prefix", "work_prefix")
+    @classmethod
+    def _slash_terminated(cls, value: str) -> str:
+        if not value or value.startswith("/"):
+            raise ValueError("must be a non-empty relative prefix such as 'input/'")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("audio_extensions")
+    @classmethod
+    def _dotted_lowercase(cls, value: list[str]) -> list[str]:
+        return [ext.lower() if ext.startswith(".") else "." + ext.lower() for ext in value]
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> StorageConfig:
+        prefixes = [self.input_prefix, self.output_prefix, self.work_prefix]
+        for i, a in enumerate(prefixes):
+            for b in prefixes[i + 1:]:
+                if a.startswith(b) or b.startswith(a):
+                    raise ValueError("input_prefix, output_prefix and work_prefix must not contain one another")
+        return self
+
+
+class InstanceRequirements(_Section):
+    """What EC2 instances ECS Managed Instances may launch for the GPU worker."""
+
+    vcpu_min: PositiveInt = 4
+    vcpu_max: PositiveInt | None = 16
+    memory_mib_min: PositiveInt = 16384
+    memory_mib_max: PositiveInt | None = None
+    accelerator_manufacturers: list[Literal["nvidia", "amd", "amazon-web-services", "xilinx", "habana"]] = Field(
+        default_factory=lambda: ["nvidia"]  # type: ignore[arg-type]
+    )
+    accelerator_names: list[str] = Field(default_factory=list, description="e.g. a10g, t4, l4.")
+    accelerator_count: PositiveInt = 1
+    allowed_instance_types: list[str] = Field(default_factory=list, description="e.g. g5.*, g6.xlarge.")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> InstanceRequirements:
+        if self.vcpu_max is not None and self.vcpu_min > self.vcpu_max:
+            raise ValueError("vcpu_min is greater than vcpu_max")
+        if self.memory_mib_max is not None and self.memory_mib_min > self.memory_mib_max:
+            raise ValueError("memory_mib_min is greater than memory_mib_max")
+        return self
+
+
+class WorkerConfig(_Section):
+    """The GPU worker fleet."""
+
+    instance_requirements: InstanceRequirements = Field(default_factory=InstanceRequirements)
+    capacity: Literal["on-demand", "spot"] = "on-demand"
+    max_workers: Annotated[int, Field(ge=1, le=100)] = 2
+    idle_timeout_minutes: Annotated[float, Field(gt=0, le=60)] = 5.0
+    max_receive_count: Annotated[int, Field(ge=1, le=1000)] = Field(
+        3, description="Deliveries before a failing job message moves to the dead-letter queue."
+    )
+    task_cpu: PositiveInt = 4096
+    task_memory_mib: PositiveInt = 15360
+
+
+class PipelineConfig(_Section):
+    """Everything that shapes a podwhisperer run. All sections are optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              json_schema_extra={"title": "podwhisperer configuration"})
+
+    transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)  # type: ignore[arg-type]
+    speakers: list[Speaker] = Field(default_factory=list)
+    replacement_rules: list[ReplacementRule] = Field(default_factory=list)
+    llm_refinement: LlmRefinementConfig | None = None
+    timing_gaps: TimingGapsConfig = Field(default_factory=TimingGapsConfig)
+    normalization: NormalizationConfig = Field(default_factory=NormalizationConfig)  # type: ignore[arg-type]
+    captions: CaptionsConfig = Field(default_factory=CaptionsConfig)
+    notification: NotificationConfig = Field(default_factory=NotificationConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    worker: WorkerConfig = Field(default_factory=WorkerConfig)
+
+    @model_validator(mode="after")
+    def _unique_speaker_names(self) -> PipelineConfig:
+        names = [s.name for s in self.speakers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"speaker names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def to_json(self) -> str:
+        """Compact JSON that :func:`parse_config` reads back to an equal config."""
+        return self.model_dump_json(exclude_defaults=False)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> PipelineConfig:
+        """A new config with ``overrides`` deep-merged over this one, validated like a file."""
+        return parse_config(deep_merge(self.model_dump(mode="json"), overrides), source="overrides")
+
+
+class ConfigError(ValueError):
+    """A configuration that failed validation; ``errors`` holds one readable line per problem."""
+
+    def __init__(self, errors: Sequence[str], source: str = "config") -> None:
+        self.errors = list(errors)
+        self.source = source
+        super().__init__(f"{source}: " + "; ".join(self.errors))
+
+    def report(self) -> str:
+        lines = [f"{self.source}: {len(self.errors)} problem(s)"]
+        lines += [f"  - {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` over ``base``; mappings merge recursively, everything else is replaced."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_config(data: Any, source: str = "config") -> PipelineConfig:
+    """Validate ``data`` (a mapping) into a :class:`PipelineConfig`, or raise :class:`ConfigError`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError([f"expected a mapping of sections, got {type(data).__name__}"], source)
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_readable_errors(exc), source) from None
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read a YAML or JSON file (chosen by extension; YAML otherwise) into a validated config."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"cannot read file: {exc.strerror or exc}"], str(file)) from None
+    try:
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([f"not valid {'JSON' if file.suffix.lower() == '.json' else 'YAML'}: {exc}"],
+                          str(file)) from None
+    return parse_config(data, source=str(file))
+
+
+def config_json_schema() -> dict[str, Any]:
+    """JSON Schema for ``podwhisperer.yaml`` (editors use it for completion and checks)."""
+    schema = PipelineConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def _readable_errors(exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        location = [part for part in error["loc"] if not _is_union_tag(part)]
+        path = _dotted(location)
+        if error["type"] == "extra_forbidden":
+            lines.append(_unknown_key_message(location))
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}: {message}" if path else message)
+    return lines
+
+
+def _is_union_tag(part: object) -> bool:
+    return part in ("literal", "regex")
+
+
+def _dotted(location: Sequence[object]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _unknown_key_message(location: Sequence[object]) -> str:
+    key = str(location[-1])
+    candidates = _valid_keys_at(location[:-1])
+    message = f"{_dotted(location)}: unknown option"
+    suggestion = _closest(key, candidates)
+    if suggestion:
+        message += f" (did you mean '{suggestion}'?)"
+    elif candidates:
+        message += f" (valid options: {', '.join(sorted(candidates))})"
+    return message
+
+
+def _valid_keys_at(parent: Sequence[object]) -> list[str]:
+    model: Any = PipelineConfig
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    for meta in getattr(annotation, "__metadata__", ()):
+        found = _model_of(meta)
+        if found is not None:
+            return found
+    return None
+
+
+_PREDECESSOR_NAMES = {"modelconfig": "model_settings", "bedrockinferenceprofileid": "model_id",
+                      "generatesimplifiedjson": "generate_simplified_json"}
+
+
+def _closest(key: str, candidates: Sequence[str]) -> str | None:
+    def squash(name: str) -> str:
+        return name.replace("_", "").replace("-", "").lower()
+
+    renamed = _PREDECESSOR_NAMES.get(squash(key))
+    if renamed in candidates:
+        return renamed
+    by_squashed = {squash(c): c for c in candidates}
+    if squash(key) in by_squashed:
+        return by_squashed[squash(key)]
+    match = difflib.get_close_matches(squash(key), list(by_squashed), n=1, cutoff=0.6)
+    return by_squashed[match[0]] if match else None

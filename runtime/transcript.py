@@ -1,0 +1,264 @@
+"""The WhisperX result shape, as light typed objects.
+
+A transcript is ``{"segments": [...], "word_segments": [...], ...}``; segments carry optional
+``words``, and each word has optional ``start``/``end``/``score``/``speaker``. Unknown fields at
+every level are kept in ``extra`` so a JSON round trip loses nothing. Raw transcripts also carry
+:class:`RawMetadata` under the namespaced key ``"podwhisperer"``.
+
+These are plain slotted dataclasses rather than pydantic models: a 3-hour episode has ~30k
+words, and the transforms must stay in the tens of milliseconds. Transforms never mutate their
+input; they build new objects (``dataclasses.replace`` or the ``copy`` helpers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+
+METADATA_KEY = "podwhisperer"
+
+
+class TranscriptError(ValueError):
+    """A transcript document that does not have the WhisperX shape."""
+
+
+@dataclass(slots=True)
+class Word:
+    word: str
+    start: float | None = None
+    end: float | None = None
+    score: float | None = None
+    speaker: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timed(self) -> bool:
+        """True when the word has a usable interval (``end >= start``)."""
+        return self.start is not None and self.end is not None and self.end >= self.start
+
+    def copy(self, **changes: Any) -> Word:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"word": self.word}
+        if self.start is not None:
+            out["start"] = self.start
+        if self.end is not None:
+            out["end"] = self.end
+        if self.score is not None:
+            out["score"] = self.score
+        if self.speaker is not None:
+            out["speaker"] = self.speaker
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@dataclass(slots=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self, **changes: Any) -> Segment:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text}
+        if self.speaker is not None:
+            out["speaker"] = self.speaker
+        if self.words is not None:
+            out["words"] = [w.to_dict() for w in self.words]
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@dataclass(slots=True, frozen=True)
+class RawMetadata:
+    """Where a raw transcript came from; written by the worker, read by the pipeline."""
+
+    source_key: str
+    source_etag: str | None = None
+    model: str | None = None
+    language: str | None = None
+    audio_duration: float | None = None
+    aligned: bool | None = None
+    diarized: bool | None = None
+    device: str | None = None
+    stage_timings: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source_key": self.source_key}
+        for name in ("source_etag", "model", "language", "audio_duration", "aligned", "diarized", "device"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.stage_timings:
+            out["stage_timings"] = list(self.stage_timings)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RawMetadata:
+        if not isinstance(data, Mapping) or not isinstance(data.get("source_key"), str):
+            raise TranscriptError(f"'{METADATA_KEY}' metadata needs a string 'source_key'")
+        known = {"source_key", "source_etag", "model", "language", "audio_duration", "aligned", "diarized",
+                 "device", "stage_timings", "notes"}
+        return cls(
+            source_key=data["source_key"],
+            source_etag=data.get("source_etag"),
+            model=data.get("model"),
+            language=data.get("language"),
+            audio_duration=_optional_float(data.get("audio_duration"), "audio_duration"),
+            aligned=data.get("aligned"),
+            diarized=data.get("diarized"),
+            device=data.get("device"),
+            stage_timings=list(data.get("stage_timings") or []),
+            notes=list(data.get("notes") or []),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(slots=True)
+class Transcript:
+    segments: list[Segment]
+    word_segments: list[dict[str, Any]] | None = None
+    metadata: RawMetadata | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self, **changes: Any) -> Transcript:
+        return replace(self, **changes)
+
+    def words(self) -> Iterator[Word]:
+        for segment in self.segments:
+            if segment.words:
+                yield from segment.words
+
+    @property
+    def duration(self) -> float:
+        """End of the last segment (or the audio duration when known and longer)."""
+        end = max((s.end for s in self.segments), default=0.0)
+        if self.metadata and self.metadata.audio_duration:
+            return max(end, self.metadata.audio_duration)
+        return end
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"segments": [s.to_dict() for s in self.segments]}
+        if self.word_segments is not None:
+            out["word_segments"] = self.word_segments
+        if self.metadata is not None:
+            out[METADATA_KEY] = self.metadata.to_dict()
+        out.update(self.extra)
+        return out
+
+    def to_json(self, indent: bool = False) -> bytes:
+        options = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(self.to_dict(), option=options)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Transcript:
+        if not isinstance(data, Mapping):
+            raise TranscriptError(f"a transcript is a JSON object, got {type(data).__name__}")
+        raw_segments = data.get("segments")
+        if not isinstance(raw_segments, list):
+            raise TranscriptError("a transcript needs a 'segments' list")
+        segments = [_segment_from_dict(s, i) for i, s in enumerate(raw_segments)]
+        word_segments = data.get("word_segments")
+        if word_segments is not None and not isinstance(word_segments, list):
+            raise TranscriptError("'word_segments' must be a list")
+        meta = data.get(METADATA_KEY)
+        extra = {k: v for k, v in data.items() if k not in ("segments", "word_segments", METADATA_KEY)}
+        return cls(segments=segments, word_segments=word_segments,
+                   metadata=RawMetadata.from_dict(meta) if meta is not None else None, extra=extra)
+
+    @classmethod
+    def from_json(cls, payload: bytes | str) -> Transcript:
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            data = _lenient_json(payload)  # Python's json.dumps writes NaN, which orjson rejects
+        return cls.from_dict(data)
+
+
+_SEGMENT_KEYS = frozenset({"start", "end", "text", "speaker", "words"})
+_WORD_KEYS = frozenset({"word", "start", "end", "score", "speaker"})
+
+
+def _lenient_json(payload: bytes | str) -> Any:
+    import json
+
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise TranscriptError(f"not valid JSON: {exc}") from None
+
+
+def _segment_from_dict(data: Any, index: int) -> Segment:
+    if not isinstance(data, Mapping):
+        raise TranscriptError(f"segments[{index}] is not an object")
+    where = f"segments[{index}]"
+    raw_words = data.get("words")
+    if raw_words is not None and not isinstance(raw_words, list):
+        raise TranscriptError(f"{where}.words must be a list")
+    text = data.get("text", "")
+    if not isinstance(text, str):
+        raise TranscriptError(f"{where}.text must be a string")
+    return Segment(
+        start=_optional_float(data.get("start"), f"{where}.start") or 0.0,
+        end=_optional_float(data.get("end"), f"{where}.end") or 0.0,
+        text=text,
+        speaker=_optional_str(data.get("speaker"), f"{where}.speaker"),
+        words=None if raw_words is None else [_word_from_dict(w, f"{where}.words[{j}]")
+                                              for j, w in enumerate(raw_words)],
+        extra={k: v for k, v in data.items() if k not in _SEGMENT_KEYS},
+    )
+
+
+def _word_from_dict(data: Any, where: str) -> Word:
+    if not isinstance(data, Mapping) or not isinstance(data.get("word"), str):
+        raise TranscriptError(f"{where} needs a string 'word'")
+    get = data.get
+    extra = {k: v for k, v in data.items() if k not in _WORD_KEYS}
+    return Word(
+        word=data["word"],
+        start=_optional_float(get("start"), where + ".start"),
+        end=_optional_float(get("end"), where + ".end"),
+        score=_optional_float(get("score"), where + ".score"),
+        speaker=_optional_str(get("speaker"), where + ".speaker"),
+        extra=extra,
+    )
+
+
+def _optional_float(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TranscriptError(f"{where} must be a number, got {value!r}")
+    if value != value:  # NaN: WhisperX writes it for unscored words in some versions
+        return None
+    return float(value)
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TranscriptError(f"{where} must be a string, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """What every pure transform returns: a new transcript and JSON-able stats about the change."""
+
+    transcript: Transcript
+    stats: dict[str, Any]

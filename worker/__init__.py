@@ -1,0 +1,1 @@
+"""The GPU worker: SQS poller and the WhisperX job."""
