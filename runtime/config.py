@@ -295,6 +295,13 @@ class StorageConfig(_Section):
         return self
 
 
+AcceleratorManufacturer = Literal["nvidia", "amd", "amazon-web-services", "xilinx", "habana"]
+
+
+def _nvidia_only() -> list[AcceleratorManufacturer]:
+    return ["nvidia"]
+
+
 class InstanceRequirements(_Section):
     """What EC2 instances ECS Managed Instances may launch for the GPU worker."""
 
@@ -302,9 +309,7 @@ class InstanceRequirements(_Section):
     vcpu_max: PositiveInt | None = 16
     memory_mib_min: PositiveInt = 16384
     memory_mib_max: PositiveInt | None = None
-    accelerator_manufacturers: list[Literal["nvidia", "amd", "amazon-web-services", "xilinx", "habana"]] = Field(
-        default_factory=lambda: ["nvidia"]  # type: ignore[arg-type]
-    )
+    accelerator_manufacturers: list[AcceleratorManufacturer] = Field(default_factory=_nvidia_only)
     accelerator_names: list[str] = Field(default_factory=list, description="e.g. a10g, t4, l4.")
     accelerator_count: PositiveInt = 1
     allowed_instance_types: list[str] = Field(default_factory=list, description="e.g. g5.*, g6.xlarge.")
@@ -338,12 +343,12 @@ class PipelineConfig(_Section):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
                               json_schema_extra={"title": "podwhisperer configuration"})
 
-    transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)  # type: ignore[arg-type]
+    transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
     speakers: list[Speaker] = Field(default_factory=list)
     replacement_rules: list[ReplacementRule] = Field(default_factory=list)
     llm_refinement: LlmRefinementConfig | None = None
     timing_gaps: TimingGapsConfig = Field(default_factory=TimingGapsConfig)
-    normalization: NormalizationConfig = Field(default_factory=NormalizationConfig)  # type: ignore[arg-type]
+    normalization: NormalizationConfig = Field(default_factory=NormalizationConfig)
     captions: CaptionsConfig = Field(default_factory=CaptionsConfig)
     notification: NotificationConfig = Field(default_factory=NotificationConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)

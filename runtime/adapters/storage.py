@@ -1,0 +1,155 @@
+"""Object storage behind one small protocol: S3 in the cloud, a folder on a laptop.
+
+Both implementations write whole objects atomically (S3 PutObject is atomic; the folder store
+writes a temporary file and renames it), so a reader never sees a half-written output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+
+class ObjectNotFoundError(LookupError):
+    """The requested key does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+
+
+class ObjectStore(Protocol):
+    """What the pipeline, the worker and the CLI need from storage."""
+
+    def get(self, key: str) -> bytes: ...
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def head(self, key: str) -> ObjectInfo | None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def download(self, key: str, path: Path) -> None: ...
+
+    def list(self, prefix: str) -> Iterator[str]: ...
+
+
+def normalize_etag(etag: str | None) -> str | None:
+    """S3 quotes ETags in some APIs and not in others (EventBridge); compare them unquoted."""
+    return etag.strip('"') if etag else etag
+
+
+class S3ObjectStore:
+    """An :class:`ObjectStore` on one S3 bucket, through an injected boto3 S3 client."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def get(self, key: str) -> bytes:
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        except self._client.exceptions.NoSuchKey:
+            raise ObjectNotFoundError(key) from None
+        body: bytes = response["Body"].read()
+        return body
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = self._client.head_object(Bucket=self.bucket, Key=key)
+        except self._client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return ObjectInfo(key=key, size=int(response["ContentLength"]), etag=normalize_etag(response["ETag"]) or "")
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def download(self, key: str, path: Path) -> None:
+        """Stream the object to ``path`` (multipart, never all in memory)."""
+        try:
+            self._client.download_file(self.bucket, key, str(path))
+        except self._client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise ObjectNotFoundError(key) from None
+            raise
+
+    def list(self, prefix: str) -> Iterator[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+
+class FileObjectStore:
+    """An :class:`ObjectStore` on a local folder: key ``output/a.json`` is ``<root>/output/a.json``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_of(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or key.startswith("/") or ".." in parts:
+            raise ValueError(f"unsafe object key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.path_of(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFoundError(key) from None
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        path = self.path_of(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self.path_of(key)
+        if not path.is_file():
+            return None
+        return ObjectInfo(key=key, size=path.stat().st_size, etag=_file_md5(path))
+
+    def delete(self, key: str) -> None:
+        self.path_of(key).unlink(missing_ok=True)
+
+    def download(self, key: str, path: Path) -> None:
+        source = self.path_of(key)
+        if not source.is_file():
+            raise ObjectNotFoundError(key)
+        shutil.copyfile(source, path)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+def _file_md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
