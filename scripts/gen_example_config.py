@@ -70,7 +70,7 @@ def render_section(name: str, model: BaseModel, indent: int = 0) -> list[str]:
 
 
 def dump(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else json.dumps(value)
+    return json.dumps(value)
 
 
 def main() -> None:

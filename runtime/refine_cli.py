@@ -1,0 +1,89 @@
+"""``podwhisperer refine RAW.json``: post-process a raw transcript file on this machine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
+from podwhisperer.runtime.refine import RefineResult, StageReport, refine_transcript
+from podwhisperer.runtime.transcript import Transcript, TranscriptError
+
+if TYPE_CHECKING:
+    from podwhisperer.runtime.bedrock import ConverseClient
+
+RAW_SUFFIX = "_raw_transcript.json"
+CAPTION_CONTENT_SUFFIXES = {"vtt": "vtt", "srt": "srt", "json": "json", "txt": "txt", "md": "md"}
+
+
+def output_name(raw: Path) -> str:
+    """``ep1_raw_transcript.json`` → ``ep1``; ``ep1.json`` → ``ep1``."""
+    name = raw.name
+    if name.endswith(RAW_SUFFIX):
+        return name[: -len(RAW_SUFFIX)]
+    return name.removesuffix(".json")
+
+
+def run_refine(raw: Path, config_file: Path | None, output_dir: Path | None) -> int:
+    """Refine ``raw`` and write the results; return the process exit code."""
+    try:
+        config = load_config(config_file) if config_file else PipelineConfig()
+        transcript = _read_transcript(raw)
+    except (ConfigError, TranscriptError) as exc:
+        _fail(str(exc))
+        return 1
+    result = refine_transcript(transcript, config, _llm_client(config))
+    written = write_results(result, output_dir or raw.parent, output_name(raw))
+    _print_summary(result.stages, written)
+    return 0
+
+
+def write_results(result: RefineResult, output_dir: Path, name: str) -> list[Path]:
+    """Write the refined transcript and every rendered caption format; return the paths."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    refined = output_dir / f"{name}_refined_transcript.json"
+    refined.write_bytes(result.refined.to_json())
+    paths = [refined]
+    for extension, text in result.captions.items():
+        path = output_dir / f"{name}_caption.{extension}"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _read_transcript(raw: Path) -> Transcript:
+    try:
+        payload = raw.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot read {raw}: {exc.strerror or exc}") from None
+    try:
+        return Transcript.from_json(payload)
+    except TranscriptError as exc:
+        raise TranscriptError(f"{raw} is not a WhisperX transcript: {exc}") from None
+
+
+def _llm_client(config: PipelineConfig) -> ConverseClient | None:
+    llm = config.llm_refinement
+    if llm is None:
+        return None
+    import boto3
+
+    if boto3.Session().get_credentials() is None:
+        print("LLM refinement skipped: no AWS credentials found", file=sys.stderr)
+        return None
+    from podwhisperer.runtime.bedrock import make_converse_client
+
+    return make_converse_client(llm)
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _print_summary(stages: list[StageReport], written: list[Path]) -> None:
+    for stage in stages:
+        detail = f"skipped ({stage.reason})" if stage.status == "skipped" else f"{stage.duration_ms:.1f} ms"
+        print(f"{stage.name:<18} {detail}")
+    for path in written:
+        print(f"wrote {path}")
