@@ -1,0 +1,111 @@
+"""Time the post-processing of a 3-hour, 3-speaker transcript, step by step and as a whole command.
+
+Run: .venv/bin/python benchmarks/postprocess.py [--repeat 5]
+Prints one table; every number comes from this one run on this machine. The floor is parsing and
+writing the same JSON with orjson, which no implementation can beat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.synthetic import make_transcript
+from podwhisperer.runtime.captions import (
+    render_markdown,
+    render_simplified_json,
+    render_srt,
+    render_text,
+    render_vtt,
+)
+from podwhisperer.runtime.config import parse_config
+from podwhisperer.runtime.transcript import Transcript
+from podwhisperer.runtime.transforms.normalize import normalize_segments
+from podwhisperer.runtime.transforms.replacements import apply_replacements
+from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
+
+CONFIG = {
+    "replacement_rules": [
+        {"type": "literal", "search": "sage maker", "replacement": "SageMaker"},
+        {"type": "literal", "search": "Owen", "replacement": "Eoin", "whole_word": True},
+        {"type": "regex", "search": r"\bstep functions\b", "replacement": "Step Functions", "flags": ["IGNORECASE"]},
+    ],
+}
+
+
+def best_ms(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` runs, and the last result."""
+    timings = []
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    config = parse_config(CONFIG)
+    payload = orjson.dumps(make_transcript(hours=3, speakers=3))
+    rows: list[tuple[str, float]] = []
+
+    floor, _ = best_ms(lambda: orjson.dumps(orjson.loads(payload)), args.repeat)
+    rows.append(("floor: orjson parse + write", floor))
+    parse_ms, raw = best_ms(lambda: Transcript.from_json(payload), args.repeat)
+    rows.append(("parse into Transcript", parse_ms))
+    steps = [
+        ("fill timing gaps", lambda t: fill_timing_gaps(t, config.timing_gaps).transcript),
+        ("replacements (3 rules)", lambda t: apply_replacements(t, config.replacement_rules).transcript),
+        ("normalization", lambda t: normalize_segments(t, config.normalization).transcript),
+    ]
+    transcript = raw
+    for name, step in steps:
+        elapsed, transcript = best_ms(lambda s=step, t=transcript: s(t), args.repeat)  # type: ignore[misc]
+        rows.append((name, elapsed))
+    for name, render in [("VTT", render_vtt), ("SRT", render_srt), ("JSON captions", render_simplified_json),
+                         ("TXT", render_text), ("Markdown", render_markdown)]:
+        elapsed, _ = best_ms(lambda r=render: r(transcript, config.captions), args.repeat)  # type: ignore[misc]
+        rows.append((f"render {name}", elapsed))
+    serialize_ms, _ = best_ms(lambda: transcript.to_json(), args.repeat)
+    rows.append(("serialize refined transcript", serialize_ms))
+    in_process = sum(ms for name, ms in rows[1:])
+    rows.append(("in-process total (parse → serialize)", in_process))
+    rows.append(("whole `podwhisperer refine` command", whole_command_ms(payload, args.repeat)))
+
+    words = sum(len(s.words or []) for s in raw.segments)
+    print(f"3-hour transcript: {len(raw.segments)} segments, {words} words, {len(payload) / 1e6:.1f} MB JSON")
+    print(f"{'step':<40} {'ms (median)':>12} {'x floor':>8}")
+    for name, ms in rows:
+        print(f"{name:<40} {ms:>12.1f} {ms / floor:>8.1f}")
+
+
+def whole_command_ms(payload: bytes, repeat: int) -> float:
+    """Wall time of the CLI process, interpreter start-up and imports included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "episode_raw_transcript.json"
+        raw.write_bytes(payload)
+        config_file = Path(tmp) / "podwhisperer.yaml"
+        config_file.write_text(yaml.safe_dump(CONFIG))
+        command = [str(Path(sys.executable).parent / "podwhisperer"), "refine", str(raw), "--config",
+                   str(config_file), "--output-dir", str(Path(tmp) / "out")]
+        elapsed, _ = best_ms(lambda: subprocess.run(command, check=True, capture_output=True), repeat)
+        return elapsed
+
+
+if __name__ == "__main__":
+    main()
