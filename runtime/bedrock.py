@@ -13,7 +13,7 @@ from typing import Any, Protocol, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from podwhisperer.runtime.config import LlmRefinementConfig
 
@@ -22,6 +22,9 @@ DEFAULT_READ_TIMEOUT_S = 300
 
 DEFAULT_CONNECT_TIMEOUT_S = 10
 DEFAULT_CLIENT_MAX_ATTEMPTS = 3
+
+BEDROCK_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
+"""Everything botocore raises for a failed call; catch these, let our own bugs propagate."""
 
 RETRYABLE_ERROR_CODES = frozenset({
     "ThrottlingException",
@@ -69,11 +72,6 @@ def is_retryable_error(error: BaseException) -> bool:
     code = str(error.response.get("Error", {}).get("Code", ""))
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return code in RETRYABLE_ERROR_CODES or (isinstance(status, int) and (status == 429 or status >= 500))
-
-
-def is_bedrock_error(error: BaseException) -> bool:
-    """True for any error raised by botocore while calling Bedrock (as opposed to a bug in our code)."""
-    return isinstance(error, ClientError | ConnectionError | HTTPClientError)
 
 
 def describe_error(error: BaseException) -> str:
