@@ -1,0 +1,50 @@
+"""Simplified JSON captions: a speaker map and plain segments, for web players and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from podwhisperer.runtime.captions.formatting import DEFAULT_SPEAKER, segment_speaker
+from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.transcript import Transcript
+
+
+def speaker_labels(transcript: Transcript) -> dict[str, str]:
+    """Speaker name → ``spk_N`` label for every name on segments or words and every resolved segment speaker.
+
+    Names are sorted in UTF-16 code-unit order (as JavaScript sorts), so labels match the predecessor's.
+    """
+    names: set[str] = set()
+    for segment in transcript.segments:
+        names.add(segment_speaker(segment))
+        for word in segment.words or ():
+            if word.speaker:
+                names.add(word.speaker)
+    if not names:
+        names.add(DEFAULT_SPEAKER)
+    ordered = sorted(names, key=lambda name: name.encode("utf-16-be"))
+    return {name: f"spk_{index}" for index, name in enumerate(ordered)}
+
+
+def render_simplified_json(transcript: Transcript, cfg: CaptionsConfig) -> str:
+    """``{"speakers": {"spk_0": name, ...}, "segments": [{speakerLabel, start, end, text}]}``, 2-space indent.
+
+    ``cfg`` is accepted for a uniform renderer signature; highlight and label settings do not apply here.
+    """
+    labels = speaker_labels(transcript)
+    document = {
+        "speakers": {label: name for name, label in labels.items()},
+        "segments": [
+            {"speakerLabel": labels[segment_speaker(segment)], "start": _number(segment.start),
+             "end": _number(segment.end), "text": segment.text.strip()}
+            for segment in transcript.segments
+        ],
+    }
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+
+
+def _number(value: float) -> Any:
+    """Whole seconds as integers, as JavaScript's JSON.stringify writes them (``0`` rather than ``0.0``)."""
+    return int(value) if value.is_integer() else value

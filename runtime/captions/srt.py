@@ -1,0 +1,19 @@
+"""SubRip (SRT) captions."""
+
+from __future__ import annotations
+
+from podwhisperer.runtime.captions.cues import CueStyle, build_cues
+from podwhisperer.runtime.captions.timestamps import format_milliseconds
+from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.transcript import Transcript
+
+
+def render_srt(transcript: Transcript, cfg: CaptionsConfig) -> str:
+    """An SRT document: numbered blocks from 1 (index, timing line, text, blank line); ``""`` when empty."""
+    parts: list[str] = []
+    for number, cue in enumerate(build_cues(transcript, CueStyle.from_config(cfg)), start=1):
+        parts.append(str(number))
+        parts.append(f"{format_milliseconds(cue.start, ',')} --> {format_milliseconds(cue.end, ',')}")
+        parts.append(cue.text)
+        parts.append("")
+    return "\n".join(parts)

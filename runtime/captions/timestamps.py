@@ -1,0 +1,38 @@
+"""Caption timestamps, computed from whole milliseconds so the field can never read ``.1000``."""
+
+from __future__ import annotations
+
+import math
+
+
+def to_milliseconds(seconds: float) -> int:
+    """Seconds to whole milliseconds, rounding halves up; negative or non-finite input gives 0."""
+    if not math.isfinite(seconds) or seconds <= 0:
+        return 0
+    return math.floor(seconds * 1000 + 0.5)
+
+
+def format_milliseconds(milliseconds: int, separator: str) -> str:
+    """``HH:MM:SS<sep>mmm`` (hours grow past two digits when needed)."""
+    seconds, millis = divmod(max(0, milliseconds), 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+def vtt_timestamp(seconds: float) -> str:
+    """WebVTT timestamp, e.g. ``00:01:05.250``."""
+    return format_milliseconds(to_milliseconds(seconds), ".")
+
+
+def srt_timestamp(seconds: float) -> str:
+    """SubRip timestamp, e.g. ``00:01:05,250``."""
+    return format_milliseconds(to_milliseconds(seconds), ",")
+
+
+def clock(milliseconds: int) -> str:
+    """``HH:MM:SS`` for readable transcripts (milliseconds truncated)."""
+    seconds = max(0, milliseconds) // 1000
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"

@@ -1,0 +1,18 @@
+"""WebVTT captions."""
+
+from __future__ import annotations
+
+from podwhisperer.runtime.captions.cues import CueStyle, build_cues
+from podwhisperer.runtime.captions.timestamps import format_milliseconds
+from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.transcript import Transcript
+
+
+def render_vtt(transcript: Transcript, cfg: CaptionsConfig) -> str:
+    """A WebVTT document: ``WEBVTT``, then one block per cue (timing line and text), one ``\\n`` at the end."""
+    parts = ["WEBVTT", ""]
+    for cue in build_cues(transcript, CueStyle.from_config(cfg, voice_tags=cfg.vtt_voice_tags)):
+        parts.append(f"{format_milliseconds(cue.start, '.')} --> {format_milliseconds(cue.end, '.')}")
+        parts.append(cue.text)
+        parts.append("")
+    return "\n".join(parts)

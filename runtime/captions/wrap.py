@@ -1,0 +1,195 @@
+"""Line wrapping shared by the caption renderers and segment normalisation.
+
+Text is handled as a list of tokens (words) measured in characters. Layout happens in two
+steps: the greedy pass finds the fewest lines (a word that is longer than the limit gets a
+line of its own), and the balancing pass redistributes the words of each cue over that same
+number of lines so the longer line is as short as possible. Because balancing never adds a
+line, anything :func:`count_lines` accepts is laid out by :func:`layout_pages` on one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+LineRange = tuple[int, int]
+"""Token indices ``[start, end)`` of one line."""
+
+_PUNCTUATION_BREAKS = (".", ",", "?", "!", ";", ":", "…", "—")
+_PUNCTUATION_PULL = 4
+"""How many words away from the middle a page break may move to land after punctuation."""
+
+
+def place_word(lines: int, current: int, length: int, max_chars: int) -> tuple[int, int]:
+    """One greedy step: ``(line count, length of the last line)`` after appending a word of ``length``."""
+    if lines and current + 1 + length <= max_chars:
+        return lines, current + 1 + length
+    return lines + 1, length
+
+
+def count_lines(lengths: Sequence[int], max_chars: int) -> int:
+    """The fewest lines of at most ``max_chars`` that hold words of these lengths, broken at spaces."""
+    lines = current = 0
+    for length in lengths:
+        lines, current = place_word(lines, current, length, max_chars)
+    return lines
+
+
+def layout_pages(tokens: Sequence[str], max_chars: int, max_lines: int,
+                 prefix_len: int = 0) -> list[list[LineRange]]:
+    """Split tokens into pages (one cue each) of at most ``max_lines`` balanced lines.
+
+    ``prefix_len`` characters (a speaker label) are glued to the first word of every page.
+    Most segments give a single page; more appear only when the text is too long for one cue.
+    """
+    if not tokens:
+        return []
+    lengths = [len(token) for token in tokens]
+    pages = _greedy_pages(lengths, max_chars, max_lines, prefix_len)
+    if len(pages) == 1 and len(pages[0]) == 1:
+        return [[(0, len(tokens))]]
+    if len(pages) > 1:
+        first = pages[-2][0]
+        breaks = [ends_with_break(token) for token in tokens[first:]]
+        pages[-2:] = _even_out(lengths[first:], breaks, first, max_chars, max_lines, prefix_len)
+    balanced = []
+    for index, line_starts in enumerate(pages):
+        first = line_starts[0]
+        end = pages[index + 1][0] if index + 1 < len(pages) else len(tokens)
+        page_lengths = lengths[first:end]
+        page_lengths[0] += prefix_len
+        breaks = [ends_with_break(token) for token in tokens[first:end]]
+        lines = balance_lines(page_lengths, len(line_starts), max_chars, breaks)
+        balanced.append([(start + first, stop + first) for start, stop in lines])
+    return balanced
+
+
+def balance_lines(lengths: Sequence[int], line_count: int, max_chars: int,
+                  break_after: Sequence[bool] | None = None) -> list[LineRange]:
+    """Lay tokens out on ``line_count`` lines, minimising the longest line.
+
+    A line may exceed ``max_chars`` only when it is a single word. Ties prefer breaking after
+    punctuation (``break_after[i]`` marks token ``i``), then a shorter top line.
+    """
+    count = len(lengths)
+    if line_count <= 1 or count <= 1:
+        return [(0, count)]
+    offsets = [0]
+    for length in lengths:
+        offsets.append(offsets[-1] + length)
+    if line_count == 2:
+        return _balance_two(offsets, max_chars, break_after)
+    return _balance_many(offsets, line_count, max_chars)
+
+
+def wrap_words(words: Sequence[str], max_chars: int, max_lines: int, prefix: str = "") -> list[list[str]]:
+    """Wrap words into pages of balanced lines (each line a string); the prefix starts every page."""
+    pages = layout_pages(words, max_chars, max_lines, len(prefix))
+    return [[(prefix if number == 0 else "") + " ".join(words[start:end])
+             for number, (start, end) in enumerate(page)] for page in pages]
+
+
+def _greedy_pages(lengths: Sequence[int], max_chars: int, max_lines: int, prefix_len: int) -> list[list[int]]:
+    pages: list[list[int]] = []
+    page: list[int] = []
+    current = 0
+    for index, length in enumerate(lengths):
+        if page and current + 1 + length <= max_chars:
+            current += 1 + length
+            continue
+        if len(page) == max_lines:
+            pages.append(page)
+            page = []
+        page.append(index)
+        current = length + (prefix_len if len(page) == 1 else 0)
+    pages.append(page)
+    return pages
+
+
+def _even_out(lengths: Sequence[int], breaks: Sequence[bool], offset: int, max_chars: int, max_lines: int,
+              prefix_len: int) -> list[list[int]]:
+    """Re-split the last two pages near the middle (after punctuation when close) so the final cue
+    is not a lone word or two."""
+    total = sum(lengths) + len(lengths)
+    running, middle = 0, 1
+    for index, length in enumerate(lengths):
+        running += length + 1
+        if running * 2 >= total:
+            middle = max(1, index + 1)
+            break
+    candidates = sorted(range(1, len(lengths)),
+                        key=lambda split: abs(split - middle) - (_PUNCTUATION_PULL if breaks[split - 1] else 0))
+    for split in candidates:
+        first = _page_line_starts(lengths[:split], max_chars, prefix_len)
+        second = _page_line_starts(lengths[split:], max_chars, prefix_len)
+        if len(first) <= max_lines and len(second) <= max_lines:
+            return [[offset + start for start in first], [offset + split + start for start in second]]
+    return [[offset + start for start in part]
+            for part in _greedy_pages(lengths, max_chars, max_lines, prefix_len)]
+
+
+def _page_line_starts(lengths: Sequence[int], max_chars: int, prefix_len: int) -> list[int]:
+    starts: list[int] = []
+    current = 0
+    for index, length in enumerate(lengths):
+        if starts and current + 1 + length <= max_chars:
+            current += 1 + length
+        else:
+            starts.append(index)
+            current = length + (prefix_len if index == 0 else 0)
+    return starts
+
+
+def _width(offsets: Sequence[int], start: int, end: int) -> int:
+    return offsets[end] - offsets[start] + (end - start - 1)
+
+
+def _line_ok(offsets: Sequence[int], start: int, end: int, max_chars: int) -> bool:
+    return end - start == 1 or _width(offsets, start, end) <= max_chars
+
+
+def _balance_two(offsets: Sequence[int], max_chars: int, break_after: Sequence[bool] | None) -> list[LineRange]:
+    count = len(offsets) - 1
+    best: tuple[int, int, int] | None = None
+    best_split = 1
+    for split in range(1, count):
+        if not (_line_ok(offsets, 0, split, max_chars) and _line_ok(offsets, split, count, max_chars)):
+            continue
+        top = _width(offsets, 0, split)
+        plain_break = 0 if break_after is not None and break_after[split - 1] else 1
+        key = (max(top, _width(offsets, split, count)), plain_break, top)
+        if best is None or key < best:
+            best, best_split = key, split
+    return [(0, best_split), (best_split, count)]
+
+
+def _balance_many(offsets: Sequence[int], line_count: int, max_chars: int) -> list[LineRange]:
+    """Minimax partition by dynamic programming; only used for three-line cues, which are short."""
+    count = len(offsets) - 1
+    infinity = 1 << 30
+    # cost[k][j]: the smallest possible longest line when tokens [0, j) fill k lines.
+    cost = [[infinity] * (count + 1) for _ in range(line_count + 1)]
+    choice = [[0] * (count + 1) for _ in range(line_count + 1)]
+    cost[0][0] = 0
+    for lines in range(1, line_count + 1):
+        for end in range(lines, count + 1):
+            for start in range(lines - 1, end):
+                if cost[lines - 1][start] >= infinity or not _line_ok(offsets, start, end, max_chars):
+                    continue
+                candidate = max(cost[lines - 1][start], _width(offsets, start, end))
+                if candidate < cost[lines][end]:
+                    cost[lines][end], choice[lines][end] = candidate, start
+    lines_used = min(line_count, count)
+    if cost[lines_used][count] >= infinity:
+        return [(0, count)]
+    ranges: list[LineRange] = []
+    end = count
+    for lines in range(lines_used, 0, -1):
+        start = choice[lines][end]
+        ranges.append((start, end))
+        end = start
+    return ranges[::-1]
+
+
+def ends_with_break(token: str) -> bool:
+    """True when a line may pleasantly end after this word (it ends a clause)."""
+    return token.rstrip("\"')]»”’").endswith(_PUNCTUATION_BREAKS)
