@@ -600,4 +600,4 @@ def test_segment_emptied_by_an_accepted_suggestion_is_dropped() -> None:
     client = FakeClient(converse_response({"updates": [{"idx": 1, "text": ""}]}))
     outcome = refine_with_llm(transcript_of("hello world", "uh uh", "bye now"), config(), ALICE_BOB, client)
     assert [s.text.strip() for s in outcome.transcript.segments] == ["hello world", "bye now"]
-    assert outcome.stats["segments_removed"] == 1
+    assert outcome.stats["segments_emptied"] == 1

@@ -447,7 +447,7 @@ def apply_refinements(
     stats = {
         "segments_processed": len(transcript.segments),
         "segments_updated": len(updated),
-        "segments_removed": len(segments) - len(kept),
+        "segments_emptied": len(segments) - len(kept),
         "speakers_identified": len(mapping),
         "speaker_mapping": mapping,
         "updates": updates,
