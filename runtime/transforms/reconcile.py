@@ -42,6 +42,11 @@ def reconcile_segment(segment: Segment, patched_words: Sequence[str]) -> Segment
     return segment.copy(text=text, words=_rebuild_words(segment, segment.words, patched))
 
 
+def is_empty_segment(segment: Segment) -> bool:
+    """True for a segment left with no words and no text, which the steps drop rather than caption."""
+    return not segment.words and not segment.text.strip()
+
+
 def _rebuild_words(segment: Segment, original: list[Word], patched: list[str]) -> list[Word]:
     builder = _WordListBuilder(segment)
     removed: list[Word] = []
