@@ -601,3 +601,20 @@ def test_segment_emptied_by_an_accepted_suggestion_is_dropped() -> None:
     outcome = refine_with_llm(transcript_of("hello world", "uh uh", "bye now"), config(), ALICE_BOB, client)
     assert [s.text.strip() for s in outcome.transcript.segments] == ["hello world", "bye now"]
     assert outcome.stats["segments_emptied"] == 1
+
+
+def test_backoff_waits_are_not_counted_as_model_time() -> None:
+    client = FakeClient(throttled(), converse_response({"updates": []}))
+    chunk = plan_chunks(transcript_of("hello"), config())[0]
+    result = refine_chunk(transcript_of("hello"), chunk, config(), ALICE_BOB, client, sleep=lambda s: time.sleep(0.1))
+    assert (result["status"], result["attempts"]) == ("succeeded", 2)
+    assert result["latency_ms"] < 100
+
+
+def test_results_from_another_transcript_are_refused() -> None:
+    cfg = config(chunk_max_words=50, chunk_overlap_segments=0)
+    client = FakeClient(answer=lambda request: converse_response({"updates": []}))
+    long = long_transcript(20)
+    results = [refine_chunk(long, chunk, cfg, [], client) for chunk in plan_chunks(long, cfg)]
+    with pytest.raises(ValueError, match="transcript they were made from"):
+        apply_refinements(long_transcript(5), results, cfg, [])

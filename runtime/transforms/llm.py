@@ -74,24 +74,30 @@ class LlmChunk:
 
     @property
     def editable(self) -> range:
+        """Indices of the segments the model may correct."""
         return range(self.first_segment, self.last_segment + 1)
 
     @property
     def context(self) -> range:
+        """Indices of the read-only segments shown before the editable ones."""
         return range(self.context_start, self.first_segment)
 
     def to_dict(self) -> dict[str, int]:
+        """A small JSON-able form, to pass through a durable ``map`` and back with :meth:`from_dict`."""
         return {"index": self.index, "first_segment": self.first_segment,
                 "last_segment": self.last_segment, "context_start": self.context_start}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LlmChunk:
+        """The chunk :meth:`to_dict` described."""
         return cls(index=int(data["index"]), first_segment=int(data["first_segment"]),
                    last_segment=int(data["last_segment"]), context_start=int(data["context_start"]))
 
 
 @dataclass(frozen=True, slots=True)
 class LineUpdate:
+    """The model's corrected text for the segment at ``idx``."""
+
     idx: int
     text: str
 
@@ -391,16 +397,20 @@ def _converse_with_retries(client: ConverseClient, request: Mapping[str, Any], c
         try:
             response = client.converse(**request)
         except BEDROCK_ERRORS as error:
+            log.latency_ms += _elapsed_ms(started)
             if not is_retryable_error(error) or log.client_retries >= cfg.max_retries:
                 raise _BedrockGaveUp(f"{describe_error(error)} (after {log.calls} call(s))") from error
             log.client_retries += 1
             sleep(backoff_seconds(log.client_retries))
             continue
-        finally:
-            log.latency_ms += round((time.perf_counter() - started) * 1000)
+        log.latency_ms += _elapsed_ms(started)
         for key, value in response_usage(response).items():
             log.usage[key] += value
         return response
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
 
 
 def backoff_seconds(retry: int) -> float:
@@ -439,7 +449,7 @@ def apply_refinements(
     updates: list[dict[str, Any]] = []
     ignored: list[dict[str, Any]] = []
     for result in answered:
-        chunk = LlmChunk.from_dict(result["chunk"])
+        chunk = _chunk_of(result, transcript)
         for update in result["updates"]:
             _apply_update(segments, chunk, int(update["idx"]), str(update["text"]), cfg, updates, ignored)
     updated = {update["idx"] for update in updates}
@@ -456,6 +466,14 @@ def apply_refinements(
         **_chunk_stats(ordered),
     }
     return StepOutcome(transcript.copy(segments=kept), stats)
+
+
+def _chunk_of(result: Mapping[str, Any], transcript: Transcript) -> LlmChunk:
+    chunk = LlmChunk.from_dict(result["chunk"])
+    if chunk.last_segment >= len(transcript.segments):
+        raise ValueError(f"chunk {chunk.index} ends at segment {chunk.last_segment} but the transcript has "
+                         f"{len(transcript.segments)}: results must be applied to the transcript they were made from")
+    return chunk
 
 
 def _emptied(segment: Segment) -> bool:
