@@ -54,6 +54,7 @@ def refine_transcript(
         outcome = stage(transcript)
         reports.append(StageReport(name, "done", _ms_since(started), outcome.stats))
         transcript = outcome.transcript
+    transcript = transcript.with_word_segments_rebuilt()
     started = time.perf_counter()
     captions = render_captions(transcript, config.captions)
     reports.append(StageReport("captions", "done", _ms_since(started), {"formats": sorted(captions)}))
@@ -67,7 +68,7 @@ def _stages(config: PipelineConfig, llm_client: ConverseClient | None) -> Sequen
         from podwhisperer.runtime.transforms.llm import refine_with_llm
 
         assert llm is not None and llm_client is not None
-        return refine_with_llm(t, llm, config.speakers, llm_client)
+        return refine_with_llm(t, llm, config.speakers, llm_client, vocabulary=config.transcription.hotwords)
 
     return (
         ("fill_timing_gaps", lambda t: fill_timing_gaps(t, config.timing_gaps),

@@ -145,6 +145,12 @@ class Transcript:
             if segment.words:
                 yield from segment.words
 
+    def with_word_segments_rebuilt(self) -> Transcript:
+        """A copy whose ``word_segments`` mirror the (edited) segment words, when the field exists."""
+        if self.word_segments is None:
+            return self
+        return self.copy(word_segments=[w.to_dict() for w in self.words()])
+
     @property
     def duration(self) -> float:
         """End of the last segment (or the audio duration when known and longer)."""
