@@ -1,0 +1,215 @@
+"""The WhisperX stages for one audio file, as a short pipeline of named, timed stages.
+
+``load_audio → load_whisper_model → detect_language → load_align_model → transcribe → align →
+load_diarization_model → diarize → assign_speakers``; every stage is recorded in the metadata
+(``success``, ``skipped`` with a reason, or ``error``).
+
+Word timings come from wav2vec2 alignment (``whisperx.align``) when an alignment model exists for
+the language. When none does (offline, or an unsupported language), the transcription stage
+switches from whisperx's batched decoding (which produces no words) to faster-whisper's sequential
+decoding with ``word_timestamps=True`` on the same CTranslate2 model: the words then carry
+Whisper's own (cross-attention) timestamps, and the metadata says so. ``whisperx`` is imported
+inside the functions because importing it costs seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podwhisperer.runtime.config import TranscriptionConfig
+from podwhisperer.runtime.transcript import RawMetadata, Transcript
+from podwhisperer.worker.errors import InvalidAudioError
+from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle
+from podwhisperer.worker.timing import StageTimer
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+WORD_TIMESTAMPS_NOTE = ("No wav2vec2 alignment model was available for language {language!r}; "
+                        "word timings are Whisper's own word timestamps (less precise at word edges).")
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one transcription accumulates as it goes through the stages."""
+
+    cfg: TranscriptionConfig
+    models: ModelCache
+    timer: StageTimer = field(default_factory=StageTimer)
+    notes: list[str] = field(default_factory=list)
+    word_timing: str | None = None  # "wav2vec2", "whisper" or None (no words)
+    diarized: bool = False
+
+
+def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCache, *, source_key: str,
+                    etag: str | None, diarizer: Diarizer | None = None) -> Transcript:
+    """Run every stage on ``audio_path``; return the raw transcript with its :class:`RawMetadata`."""
+    run = _Run(cfg, models)
+    audio = _load_audio(run, audio_path)
+    with run.timer.stage("load_whisper_model"):
+        handle = models.whisper(cfg)
+    run.notes.extend(handle.source.notes)
+    language = _choose_language(run, handle, audio)
+    align_model = _load_align_model(run, language)
+    result = _transcribe(run, handle, audio, language, align_model)
+    if isinstance(align_model, AlignModel) and result["segments"]:
+        result = _align(run, result, align_model, audio)
+    result = _diarize(run, result, audio, diarizer)
+    metadata = _metadata(run, handle, source_key, etag, language, len(audio) / SAMPLE_RATE)
+    return _to_transcript(result, metadata)
+
+
+def _load_audio(run: _Run, audio_path: Path) -> Any:
+    import whisperx
+
+    with run.timer.stage("load_audio"):
+        audio = whisperx.load_audio(str(audio_path))  # ffmpeg → 16 kHz mono float32; no separate WAV step
+    if len(audio) == 0:
+        raise InvalidAudioError("The audio is empty (it decodes to no samples).")
+    return audio
+
+
+def _choose_language(run: _Run, handle: WhisperHandle, audio: Any) -> str:
+    wanted = run.cfg.language
+    if not handle.multilingual:
+        if wanted not in (None, "en"):
+            run.notes.append(f"Model {handle.source.display_name} is English-only; language {wanted!r} ignored.")
+        run.timer.skipped("detect_language", "English-only model")
+        return "en"
+    if wanted:
+        run.timer.skipped("detect_language", "language fixed by the configuration")
+        return wanted
+    with run.timer.stage("detect_language"):
+        language, probability, _ = handle.model.detect_language(audio=audio)
+    run.notes.append(f"Detected language {language!r} (probability {probability:.2f}).")
+    return str(language)
+
+
+def _load_align_model(run: _Run, language: str) -> AlignModel | Unavailable | None:
+    if not run.cfg.align:
+        run.timer.skipped("load_align_model", "alignment disabled")
+        return None
+    with run.timer.stage("load_align_model"):
+        align_model = run.models.align_model(language)
+    if isinstance(align_model, Unavailable):
+        run.notes.append(WORD_TIMESTAMPS_NOTE.format(language=language))
+    return align_model
+
+
+def _transcribe(run: _Run, handle: WhisperHandle, audio: Any, language: str,
+                align_model: AlignModel | Unavailable | None) -> dict[str, Any]:
+    if isinstance(align_model, Unavailable):
+        with run.timer.stage("transcribe"):
+            run.word_timing = "whisper"
+            return _transcribe_sequential_with_words(handle, run.cfg, audio, language)
+    with run.timer.stage("transcribe"):
+        pipeline = run.models.batched_pipeline(handle, run.cfg, language)
+        result: dict[str, Any] = pipeline.transcribe(audio, batch_size=run.models.batch_size_for(run.cfg),
+                                                     language=language)
+    return {"segments": result["segments"], "language": result.get("language", language)}
+
+
+def _transcribe_sequential_with_words(handle: WhisperHandle, cfg: TranscriptionConfig, audio: Any,
+                                      language: str) -> dict[str, Any]:
+    """faster-whisper decoding with Whisper's word timestamps, in whisperx's result shape."""
+    segments, _info = handle.model.transcribe(
+        audio, language=language, beam_size=5, word_timestamps=True, condition_on_previous_text=False,
+        vad_filter=True, vad_parameters={"threshold": cfg.vad_onset, "neg_threshold": cfg.vad_offset},
+        initial_prompt=cfg.initial_prompt, hotwords=" ".join(cfg.hotwords) or None,
+        suppress_tokens=_suppressed_tokens(handle, cfg, language))
+    return {"segments": [_segment_dict(s) for s in segments], "language": language}
+
+
+def _suppressed_tokens(handle: WhisperHandle, cfg: TranscriptionConfig, language: str) -> list[int]:
+    """faster-whisper's default ``[-1]``, plus numeral/symbol tokens when numbers must be spelled out."""
+    if not cfg.suppress_numerals:
+        return [-1]
+    from faster_whisper.tokenizer import Tokenizer
+    from whisperx.asr import find_numeral_symbol_tokens
+
+    tokenizer = Tokenizer(handle.model.hf_tokenizer, handle.multilingual, task="transcribe", language=language)
+    return [-1, *find_numeral_symbol_tokens(tokenizer)]
+
+
+def _segment_dict(segment: Any) -> dict[str, Any]:
+    words = [{"word": w.word.strip(), "start": round(float(w.start), 3), "end": round(float(w.end), 3),
+              "score": round(float(w.probability), 3)} for w in (segment.words or []) if w.word.strip()]
+    return {"start": round(float(segment.start), 3), "end": round(float(segment.end), 3), "text": segment.text,
+            "words": words, "avg_logprob": round(float(segment.avg_logprob), 4)}
+
+
+def _align(run: _Run, result: dict[str, Any], align_model: AlignModel, audio: Any) -> dict[str, Any]:
+    import whisperx
+
+    with run.timer.stage("align"):
+        aligned: dict[str, Any] = whisperx.align(result["segments"], align_model.model, align_model.metadata, audio,
+                                                 run.models.device, return_char_alignments=False)
+    run.word_timing = "wav2vec2"
+    return {"segments": aligned["segments"], "language": result.get("language")}
+
+
+def _diarize(run: _Run, result: dict[str, Any], audio: Any, diarizer: Diarizer | None) -> dict[str, Any]:
+    if not run.cfg.diarize:
+        run.timer.skipped("diarize", "diarization disabled")
+        return result
+    if diarizer is None:
+        with run.timer.stage("load_diarization_model"):
+            found = run.models.diarizer(run.cfg)
+        if isinstance(found, Unavailable):
+            run.notes.append(found.reason)
+            run.timer.skipped("diarize", "no diarization model")
+            return result
+        diarizer = found
+    with run.timer.stage("diarize"):
+        turns = diarizer(audio, **_speaker_bounds(run.cfg))
+    return _assign_speakers(run, result, turns)
+
+
+def _speaker_bounds(cfg: TranscriptionConfig) -> dict[str, int | None]:
+    if cfg.num_speakers is not None:
+        return {"num_speakers": cfg.num_speakers, "min_speakers": None, "max_speakers": None}
+    return {"num_speakers": None, "min_speakers": cfg.min_speakers, "max_speakers": cfg.max_speakers}
+
+
+def _assign_speakers(run: _Run, result: dict[str, Any], turns: Any) -> dict[str, Any]:
+    import whisperx
+
+    with run.timer.stage("assign_speakers"):
+        # fill_nearest: a word in a gap between turns (or zero-length) still gets the closest speaker
+        assigned: dict[str, Any] = whisperx.assign_word_speakers(turns, result, fill_nearest=True)
+    run.diarized = len(turns) > 0
+    if not run.diarized:
+        run.notes.append("Diarization found no speech turns; no speakers were assigned.")
+    return assigned
+
+
+def _metadata(run: _Run, handle: WhisperHandle, source_key: str, etag: str | None, language: str,
+              duration: float) -> RawMetadata:
+    extra = {"word_timing": run.word_timing, "compute_type": handle.compute_type,
+             "batch_size": run.models.batch_size_for(run.cfg) if run.word_timing != "whisper" else 1,
+             "model_path": handle.source.path, "requested_model": handle.source.requested}
+    return RawMetadata(source_key=source_key, source_etag=etag, model=handle.source.display_name, language=language,
+                       audio_duration=round(duration, 3), aligned=run.word_timing == "wav2vec2",
+                       diarized=run.diarized, device=run.models.device, stage_timings=run.timer.records(),
+                       notes=list(run.notes), extra=extra)
+
+
+def _to_transcript(result: dict[str, Any], metadata: RawMetadata) -> Transcript:
+    segments = [_plain(s) for s in result["segments"]]
+    word_segments = [w for s in segments for w in s.get("words", [])]
+    transcript = Transcript.from_dict({"segments": segments, "word_segments": word_segments})
+    return transcript.copy(metadata=metadata)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars → Python numbers, recursively, so the transcript serialises with orjson."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
