@@ -1,0 +1,140 @@
+"""The transcription job queue: SQS in the cloud, an in-process queue on a laptop and in tests.
+
+The durable workflow only ever calls :meth:`JobQueue.submit` from inside the ``wait_for_callback``
+submitter, with the callback id the worker must complete. What consumes the job is not the
+workflow's business: a GPU worker polling SQS, or a function run on a background thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """One transcription job: ``{"s3_key", "etag", "callback_id", "config_overrides"?}`` on the wire."""
+
+    s3_key: str
+    etag: str | None
+    callback_id: str
+    config_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"s3_key": self.s3_key, "etag": self.etag, "callback_id": self.callback_id}
+        if self.config_overrides:
+            message["config_overrides"] = dict(self.config_overrides)
+        return message
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_message(), sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> JobRequest:
+        return cls(
+            s3_key=str(message["s3_key"]),
+            etag=message.get("etag"),
+            callback_id=str(message["callback_id"]),
+            config_overrides=dict(message.get("config_overrides") or {}),
+        )
+
+
+class JobQueue(Protocol):
+    """Where the workflow sends transcription jobs."""
+
+    def submit(self, job: JobRequest) -> None: ...
+
+
+class SqsJobQueue:
+    """Sends each job as one JSON message to an SQS queue, through an injected boto3 SQS client."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self.queue_url = queue_url
+
+    def submit(self, job: JobRequest) -> None:
+        self._client.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json())
+
+
+JobConsumer = Callable[[JobRequest], None]
+
+
+class InProcessJobQueue:
+    """Runs each job with ``consumer`` on a background thread (local mode and tests).
+
+    The submitter must return quickly (the callback only completes after the submitter step has
+    been checkpointed), so jobs never run on the caller's thread. With ``spool_dir`` every job is
+    also written to a file that is removed when the consumer returns: a job that was cut off by a
+    crash or Ctrl-C is still there on the next start, and :meth:`redeliver_pending` runs it again,
+    the way SQS redelivers a message whose consumer died.
+    """
+
+    def __init__(self, consumer: JobConsumer, *, spool_dir: Path | None = None, max_workers: int = 1) -> None:
+        self._consumer = consumer
+        self._spool_dir = spool_dir
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="podwhisperer-job")
+        self._lock = threading.Lock()
+        self._futures: list[Future[None]] = []
+
+    def submit(self, job: JobRequest) -> None:
+        self._spool(job)
+        self._start(job)
+
+    def pending(self) -> list[JobRequest]:
+        """Jobs spooled by an earlier process that never finished."""
+        if self._spool_dir is None or not self._spool_dir.is_dir():
+            return []
+        jobs = []
+        for path in sorted(self._spool_dir.glob("*.json")):
+            jobs.append(JobRequest.from_message(json.loads(path.read_text(encoding="utf-8"))))
+        return jobs
+
+    def redeliver_pending(self) -> list[JobRequest]:
+        """Run every spooled job again; returns them."""
+        jobs = self.pending()
+        for job in jobs:
+            self._start(job)
+        return jobs
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait for the jobs started so far (re-raising nothing: consumers report through callbacks)."""
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.exception(timeout=timeout)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _start(self, job: JobRequest) -> None:
+        future = self._pool.submit(self._consume, job)
+        with self._lock:
+            self._futures.append(future)
+
+    def _consume(self, job: JobRequest) -> None:
+        try:
+            self._consumer(job)
+        finally:
+            self._unspool(job)
+
+    def _spool_path(self, job: JobRequest) -> Path | None:
+        if self._spool_dir is None:
+            return None
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in job.callback_id)[-150:]
+        return self._spool_dir / f"{safe}.json"
+
+    def _spool(self, job: JobRequest) -> None:
+        path = self._spool_path(job)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(job.to_json(), encoding="utf-8")
+
+    def _unspool(self, job: JobRequest) -> None:
+        path = self._spool_path(job)
+        if path is not None:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,136 @@
+"""The durable workflow end to end on offline AWS: moto S3/SQS/EventBridge, the durable test runner,
+a worker answering through the loopback callback shim."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
+from aws_fakes import BUCKET, PipelineHarness, moto_server, raw_key_for
+
+from podwhisperer.runtime.config import PipelineConfig, parse_config
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture()
+def harness(endpoint: str, request: pytest.FixtureRequest) -> Iterator[PipelineHarness]:
+    options = getattr(request, "param", {})
+    h = PipelineHarness(endpoint, **options)
+    yield h
+    h.close()
+
+
+def outputs_of(h: PipelineHarness) -> dict[str, bytes]:
+    return h.stack.objects("output/")
+
+
+def test_success_path_writes_every_output_and_one_completion_event(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    event = harness.stack.upload("input/episode-42.mp3", b"ID3 fake audio")
+
+    result = harness.run(event)
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    detail = json.loads(result.result)
+    outputs = outputs_of(harness)
+    expected = {"output/episode-42_raw_transcript.json", "output/episode-42_refined_transcript.json"}
+    expected |= {f"output/episode-42_caption.{ext}" for ext in ("vtt", "srt", "json", "txt", "md")}
+    assert set(outputs) == expected
+    assert outputs["output/episode-42_caption.vtt"].startswith(b"WEBVTT")
+    refined = json.loads(outputs["output/episode-42_refined_transcript.json"])
+    assert refined["segments"] and refined["podwhisperer"]["source_key"] == "input/episode-42.mp3"
+
+    events = harness.stack.pipeline_events(expect=1)
+    assert [e["detail-type"] for e in events] == ["Pipeline Completed"]
+    sent = events[0]["detail"]
+    assert sent == detail
+    assert sent["inputKey"] == "input/episode-42.mp3" and sent["bucket"] == BUCKET
+    assert sent["outputKeys"]["captions"]["vtt"] == "output/episode-42_caption.vtt"
+    assert sent["outputKeys"]["rawTranscript"] == raw_key_for("input/episode-42.mp3")
+    assert sent["transcript"]["words"] > 100 and sent["transcript"]["speakers"] == 2
+    assert sent["transcription"]["workerStats"][0]["step"] == "transcription"
+    assert sent["timing"]["pipelineDurationMs"] >= 0
+
+    names = [op.name for op in result.operations]
+    assert names == ["capture-start", "resolve-input", "transcribe", "raw-transcript", "fill-timing-gaps",
+                     "replacements", "normalization", "finalize-transcript", "captions", "publish",
+                     "completion-event"]
+    assert len(harness.worker.jobs) == 1 and harness.worker.jobs[0]["etag"] == detail["etag"] != ""
+
+
+def test_non_audio_and_empty_uploads_end_early_without_a_job(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    notes = harness.run(harness.stack.upload("input/notes.txt", b"hello"), name="notes")
+    empty = harness.run(harness.stack.upload("input/empty.mp3", b""), name="empty")
+
+    for result, reason in ((notes, "not an audio file"), (empty, "empty")):
+        assert result.status is InvocationStatus.SUCCEEDED
+        body = json.loads(result.result)
+        assert body["status"] == "ignored" and reason in body["reason"]
+    assert harness.worker.jobs == []
+    assert outputs_of(harness) == {}
+    assert harness.stack.pipeline_events() == []
+
+
+@pytest.mark.parametrize("key", [
+    "input/my episode 1.mp3",
+    "input/c++ talk+more.m4a",
+    "input/épisode – ünïcødé 🎙.mp3",
+    "input/shows/season 2/ep+3.wav",
+])
+def test_awkward_keys_are_decoded_and_named_consistently(harness: PipelineHarness, key: str) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload(key, b"audio"))
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    detail = json.loads(result.result)
+    assert detail["inputKey"] == key
+    assert harness.worker.jobs[0]["s3_key"] == key
+    stem = key[len("input/"):].rsplit(".", 1)[0]
+    assert f"output/{stem}_caption.vtt" in outputs_of(harness)
+
+
+def test_form_encoded_event_keys_from_real_eventbridge_are_decoded(harness: PipelineHarness) -> None:
+    """Real S3→EventBridge events form-encode keys (space as '+', '+' as %2B); moto sends them raw."""
+    harness.start_worker()
+    key = "input/a b+c é.mp3"
+    event = harness.stack.upload(key, b"audio")
+    event["detail"]["object"]["key"] = "input/a+b%2Bc+%C3%A9.mp3"
+
+    result = harness.run(event)
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    assert json.loads(result.result)["inputKey"] == key
+
+
+def _with_skip() -> PipelineConfig:
+    return parse_config({"transcription": {"skip_if_output_exists": True}})
+
+
+@pytest.mark.parametrize("harness", [{"config": _with_skip()}], indirect=True)
+def test_skip_if_exists_reuses_the_raw_transcript_only_for_the_same_etag(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    first = harness.run(harness.stack.upload("input/ep.mp3", b"version one"), name="first")
+    assert first.status is InvocationStatus.SUCCEEDED
+    assert len(harness.worker.jobs) == 1
+    harness.stack.pipeline_events(expect=1)
+
+    same = harness.stack.upload("input/ep.mp3", b"version one")  # same bytes: same etag
+    again = harness.run(same, name="same")
+    assert again.status is InvocationStatus.SUCCEEDED
+    assert len(harness.worker.jobs) == 1, "same etag must not transcribe again"
+    assert json.loads(again.result)["transcription"]["reused"] is True
+
+    changed = harness.run(harness.stack.upload("input/ep.mp3", b"version two"), name="changed")
+    assert changed.status is InvocationStatus.SUCCEEDED
+    assert len(harness.worker.jobs) == 2, "a new etag must be transcribed"
+    assert json.loads(changed.result)["transcription"]["reused"] is False
