@@ -1,0 +1,154 @@
+"""Failure paths of the durable workflow on offline AWS: worker failure, timeouts, Bedrock, races."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
+from aws_fakes import FakeBedrock, PipelineHarness, moto_server
+
+from podwhisperer.runtime.config import parse_config
+from podwhisperer.runtime.pipeline import CHECKPOINT_LIMIT_BYTES
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture()
+def harness(endpoint: str, request: pytest.FixtureRequest) -> Iterator[PipelineHarness]:
+    h = PipelineHarness(endpoint, **getattr(request, "param", {}))
+    yield h
+    h.close()
+
+
+def failed_event(h: PipelineHarness) -> dict[str, object]:
+    events = h.stack.pipeline_events(expect=1)
+    assert [e["detail-type"] for e in events] == ["Pipeline Failed"]
+    detail: dict[str, object] = events[0]["detail"]
+    return detail
+
+
+def assert_no_final_outputs(h: PipelineHarness) -> None:
+    finals = [k for k in h.stack.objects("output/") if not k.endswith("_raw_transcript.json")]
+    assert finals == []
+
+
+def test_worker_failure_callback_fails_the_run_with_a_failure_event(harness: PipelineHarness) -> None:
+    harness.start_worker(lambda job: "fail")
+    result = harness.run(harness.stack.upload("input/broken.mp3", b"not audio"))
+
+    assert result.status is InvocationStatus.FAILED
+    assert "cannot decode audio" in result.error.message
+    detail = failed_event(harness)
+    assert detail["failedStep"] == "transcribe" and detail["inputKey"] == "input/broken.mp3"
+    assert "cannot decode audio" in detail["error"]["message"]  # type: ignore[index]
+    assert_no_final_outputs(harness)
+
+
+@pytest.mark.parametrize("harness", [{"callback_seconds": (2, 0)}], indirect=True)
+def test_callback_timeout_fails_the_run(harness: PipelineHarness) -> None:
+    harness.start_worker(lambda job: "silent")
+    result = harness.run(harness.stack.upload("input/slow.mp3", b"audio"), timeout=30)
+
+    assert result.status is InvocationStatus.FAILED
+    detail = failed_event(harness)
+    assert detail["failedStep"] == "transcribe"
+    assert detail["error"]["type"] == "CallbackTimeoutError"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("harness", [{"callback_seconds": (60, 1)}], indirect=True)
+def test_heartbeat_timeout_notices_a_dead_worker_long_before_the_job_timeout(harness: PipelineHarness) -> None:
+    harness.start_worker(lambda job: "heartbeat-then-silent")
+    result = harness.run(harness.stack.upload("input/dead.mp3", b"audio"), timeout=30)
+
+    assert result.status is InvocationStatus.FAILED
+    detail = failed_event(harness)
+    assert detail["failedStep"] == "transcribe"
+    assert detail["error"]["type"] == "CallbackTimeoutError"  # type: ignore[index]
+    assert ("heartbeat", harness.worker.jobs[0]["callback_id"]) in harness.shim.calls
+
+
+def _llm_config(on_error: str) -> object:
+    return parse_config({
+        "speakers": [{"name": "Alice"}, {"name": "Bob"}],
+        "llm_refinement": {"model_id": "eu.anthropic.claude-test", "on_error": on_error, "max_retries": 0,
+                           "chunk_max_words": 100},
+    })
+
+
+@pytest.mark.parametrize("harness", [{"config": _llm_config("skip")}], indirect=True)
+def test_llm_refinement_runs_each_chunk_as_its_own_checkpointed_step(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload("input/llm.mp3", b"audio"))
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    chunks = result.get_context("llm-chunks")
+    assert len(chunks.child_operations) > 3  # one map iteration per chunk
+    detail = json.loads(result.result)
+    assert detail["llm"]["usage"]["input_tokens"] == 100 * harness.bedrock.calls
+    assert detail["transcript"]["speakerNames"] == ["Alice", "Bob"]
+
+
+@pytest.mark.parametrize("harness", [{"config": _llm_config("skip"), "bedrock": FakeBedrock(fail=True)}],
+                         indirect=True)
+def test_bedrock_failure_with_on_error_skip_keeps_the_transcript(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload("input/skip.mp3", b"audio"))
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    detail = json.loads(result.result)
+    assert detail["llm"]["chunkStatuses"] == {"failed": detail["llm"]["chunks"]}
+    assert detail["steps"]["llm-refinement"]["chunks"]["failed"] == detail["llm"]["chunks"]
+    assert "output/skip_caption.vtt" in harness.stack.objects("output/")
+
+
+@pytest.mark.parametrize("harness", [{"config": _llm_config("fail"), "bedrock": FakeBedrock(fail=True)}],
+                         indirect=True)
+def test_bedrock_failure_with_on_error_fail_fails_the_run(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload("input/fail.mp3", b"audio"))
+
+    assert result.status is InvocationStatus.FAILED
+    detail = failed_event(harness)
+    assert detail["failedStep"] == "llm-refinement"
+    assert "AccessDenied" in str(detail["error"])
+    assert_no_final_outputs(harness)
+
+
+def test_two_uploads_of_the_same_name_at_once_publish_the_newer_one_only(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    first = harness.stack.upload("input/race.mp3", b"first take")
+    second = harness.stack.upload("input/race.mp3", b"second take, longer")
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda args: harness.run(*args), [(first, 60, "first"), (second, 60, "second")]))
+
+    assert all(r.status is InvocationStatus.SUCCEEDED for r in runs), [r.error for r in runs]
+    statuses = sorted(json.loads(r.result)["status"] for r in runs)
+    assert statuses in (["completed", "ignored"], ["completed", "superseded"])
+    completed = next(json.loads(r.result) for r in runs if json.loads(r.result)["status"] == "completed")
+    assert completed["etag"] == second["detail"]["object"]["eTag"]
+    refined = json.loads(harness.stack.objects("output/")["output/race_refined_transcript.json"])
+    assert refined["podwhisperer"]["source_etag"] == completed["etag"]
+    assert [e["detail-type"] for e in harness.stack.pipeline_events(expect=1)] == ["Pipeline Completed"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("harness", [{"worker_minutes": 180}], indirect=True)
+def test_every_checkpoint_of_a_three_hour_episode_stays_far_below_the_limit(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload("input/marathon.mp3", b"audio"), timeout=120)
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    detail = json.loads(result.result)
+    assert detail["transcript"]["words"] > 20_000
+    sizes = {op.name: len(json.dumps(getattr(op, "result", None) or "")) for op in result.get_all_operations()}
+    assert max(sizes.values()) < CHECKPOINT_LIMIT_BYTES // 8, sizes
