@@ -1,0 +1,100 @@
+"""What each principal may do, as IAM statements (see ``iam.py`` for the building blocks).
+
+* pipeline Lambda: read uploads, read/write outputs and its working prefix, enqueue jobs, call the one
+  configured Bedrock model/profile, put events on the one configured bus (durable checkpoints and logs
+  come from the AWS managed durable-execution policy);
+* worker task: read uploads, read/write outputs, consume the job queue, answer durable callbacks of this
+  function only, toggle scale-in protection of its own tasks;
+* task execution (ECS agent): pull the worker image, write the worker's logs, read the HF token parameter;
+* ECS infrastructure role: the AWS managed policy plus passing the one instance role to EC2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from podwhisperer.components.iam import AwsContext, Statement, bedrock_model_arns, event_bus_arn, objects, statement
+from podwhisperer.runtime.config import PipelineConfig
+
+
+@dataclass(frozen=True)
+class Targets:
+    """ARNs the statements are scoped to."""
+
+    bucket_arn: pulumi.Input[str]
+    queue_arn: pulumi.Input[str]
+
+
+def lambda_statements(config: PipelineConfig, t: Targets, ctx: AwsContext) -> list[Statement]:
+    storage = config.storage
+    result = [
+        statement("ReadUploads", ["s3:GetObject"], [objects(t.bucket_arn, storage.input_prefix)]),
+        statement("ReadWriteResults", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                  [objects(t.bucket_arn, storage.output_prefix), objects(t.bucket_arn, storage.work_prefix)]),
+        # ListBucket turns HeadObject's "403" for a missing key into a "404" (skip-if-exists checks).
+        statement("ListResults", ["s3:ListBucket"], [t.bucket_arn],
+                  {"StringLike": {"s3:prefix": [f"{storage.output_prefix}*", f"{storage.work_prefix}*"]}}),
+        statement("EnqueueJobs", ["sqs:SendMessage", "sqs:GetQueueAttributes"], [t.queue_arn]),
+    ]
+    llm = config.llm_refinement
+    if llm is not None:
+        arns = pulumi.Output.all(ctx.region, ctx.account, ctx.partition).apply(
+            lambda values: bedrock_model_arns(llm.model_id, llm.region or values[0], values[1], values[2]))
+        result.append(statement("InvokeConfiguredModel",
+                                ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], arns))
+    if config.notification.enabled:
+        result.append(statement("PutPipelineEvents", ["events:PutEvents"],
+                                [event_bus_arn(config.notification.event_bus_name, ctx)]))
+    return result
+
+
+def task_statements(config: PipelineConfig, t: Targets, ctx: AwsContext, *, function_arn: pulumi.Input[str],
+                    cluster_name: pulumi.Input[str]) -> list[Statement]:
+    storage = config.storage
+    function_and_qualifiers = [function_arn, pulumi.Output.concat(function_arn, ":*")]
+    return [
+        statement("ReadUploads", ["s3:GetObject"], [objects(t.bucket_arn, storage.input_prefix)]),
+        statement("ReadWriteRawTranscripts", ["s3:GetObject", "s3:PutObject"],
+                  [objects(t.bucket_arn, storage.output_prefix)]),
+        statement("ListResults", ["s3:ListBucket"], [t.bucket_arn],
+                  {"StringLike": {"s3:prefix": [f"{storage.output_prefix}*"]}}),
+        statement("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                                  "sqs:GetQueueAttributes"], [t.queue_arn]),
+        statement("AnswerDurableCallbacks", ["lambda:SendDurableExecutionCallbackSuccess",
+                                             "lambda:SendDurableExecutionCallbackFailure",
+                                             "lambda:SendDurableExecutionCallbackHeartbeat"],
+                  function_and_qualifiers),
+        # Lets a busy worker protect itself from scale-in (ECS agent endpoint); only tasks of this cluster.
+        statement("ProtectOwnTask", ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
+                  [ctx.arn("ecs", pulumi.Output.concat("task/", cluster_name, "/*"))]),
+    ]
+
+
+def execution_statements(*, repository_arn: pulumi.Input[str] | None, log_group_arn: pulumi.Input[str],
+                         parameter_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str] | None,
+                         ctx: AwsContext) -> list[Statement]:
+    result = [
+        statement("WriteWorkerLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                  [pulumi.Output.concat(log_group_arn, ":*")]),
+        statement("ReadHfToken", ["ssm:GetParameters"], [parameter_arn]),
+    ]
+    if repository_arn is not None:
+        result += [
+            # GetAuthorizationToken has no resource type: AWS requires "*" here.
+            statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+            statement("PullWorkerImage", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                                          "ecr:GetDownloadUrlForLayer"], [repository_arn]),
+        ]
+    if kms_key_arn is not None:
+        result.append(statement("DecryptHfToken", ["kms:Decrypt"], [kms_key_arn],
+                                {"StringEquals": {"kms:ViaService": pulumi.Output.concat("ssm.", ctx.region,
+                                                                                          ".amazonaws.com")}}))
+    return result
+
+
+def infrastructure_statements(instance_role_arn: pulumi.Input[str]) -> list[Statement]:
+    return [statement("PassInstanceRole", ["iam:PassRole"], [instance_role_arn],
+                      {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})]
+
