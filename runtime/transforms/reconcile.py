@@ -147,7 +147,7 @@ def proportional_bounds(start: float, end: float, weights: Sequence[int]) -> lis
     left = start
     for index, weight in enumerate(weights):
         cumulative += weight
-        right = end if index == len(weights) - 1 else start + duration * cumulative / total
+        right = end if index == len(weights) - 1 else min(end, max(left, start + duration * cumulative / total))
         bounds.append((left, right))
         left = right
     return bounds

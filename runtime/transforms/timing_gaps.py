@@ -1,0 +1,148 @@
+"""Give every word a time: interpolate words WhisperX could not align (numerals, symbols).
+
+A word is untimed when ``start`` or ``end`` is missing or ``end < start``. Each run of untimed
+words is laid out, in proportion to character length, over the gap it sits in:
+
+* between two timed words: ``[previous end, next start]``;
+* at the start of a segment: ``[segment start, first timed start]``;
+* at the end: ``[last timed end, segment end]``;
+* a segment without any timed word: ``[segment start, segment end]``.
+
+So a filled word never starts at 0 unless its segment does, and times stay monotonic when the
+timed words were. Filled words get ``score=None``; one without a speaker takes the nearest
+timed neighbour's speaker (the previous one on a tie), else the segment's.
+
+Afterwards every segment with words spans exactly its words: ``start`` = earliest word start,
+``end`` = latest word end. Captions then begin when speech begins, and segment bounds agree
+with the word times the normaliser and the highlight mode rely on.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, cast
+
+from podwhisperer.runtime.config import TimingGapsConfig
+from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word
+from podwhisperer.runtime.transforms.reconcile import proportional_bounds
+
+
+def fill_timing_gaps(transcript: Transcript, cfg: TimingGapsConfig) -> StepOutcome:
+    """Interpolate missing word times and fit segment bounds to their words.
+
+    Stats: ``words_filled``, ``segments_touched`` (segments with at least one filled word) and
+    ``segments_retimed`` (segments whose start or end changed). Disabled: the transcript comes
+    back as it is, with zero stats. Segments needing no change are shared, not copied.
+    """
+    if not cfg.enabled:
+        return StepOutcome(transcript, _stats(0, 0, 0))
+    segments: list[Segment] = []
+    words_filled = touched = retimed = 0
+    for segment in transcript.segments:
+        result, filled = _fill_segment(segment)
+        words_filled += filled
+        touched += int(filled > 0)
+        retimed += int((result.start, result.end) != (segment.start, segment.end))
+        segments.append(result)
+    return StepOutcome(transcript.copy(segments=segments), _stats(words_filled, touched, retimed))
+
+
+def _fill_segment(segment: Segment) -> tuple[Segment, int]:
+    """The segment with every word timed and its bounds fitted to them (itself when nothing changes)."""
+    if not segment.words:
+        return segment, 0
+    words, filled = segment.words, 0
+    span = _timed_span(words)
+    if span is None:
+        words, filled = _fill_words(segment, words)
+        span = _timed_span(words)
+        assert span is not None, "filled words are always timed"
+    if filled == 0 and span == (segment.start, segment.end):
+        return segment, 0
+    return _with_words(segment, span, words), filled
+
+
+def _stats(words_filled: int, touched: int, retimed: int) -> dict[str, Any]:
+    return {"words_filled": words_filled, "segments_touched": touched, "segments_retimed": retimed}
+
+
+def _fill_words(segment: Segment, words: list[Word]) -> tuple[list[Word], int]:
+    """A new word list with every untimed run filled in, and how many words were filled."""
+    timed = [word.timed for word in words]
+    filled = list(words)
+    index = 0
+    while index < len(words):
+        if timed[index]:
+            index += 1
+            continue
+        run_end = index
+        while run_end < len(words) and not timed[run_end]:
+            run_end += 1
+        filled[index:run_end] = _fill_run(segment, words, index, run_end)
+        index = run_end
+    return filled, timed.count(False)
+
+
+def _fill_run(segment: Segment, words: list[Word], first: int, stop: int) -> list[Word]:
+    """Timed copies of ``words[first:stop]``, all untimed, spread over the gap around them."""
+    previous = words[first - 1] if first > 0 else None
+    following = words[stop] if stop < len(words) else None
+    low, high = _gap(segment, previous, following)
+    bounds = proportional_bounds(low, high, [len(word.word) for word in words[first:stop]])
+    filled = []
+    for offset, (start, end) in enumerate(bounds):
+        word = words[first + offset]
+        speaker = word.speaker or _neighbour_speaker(segment, previous, following, offset + 1, stop - first - offset)
+        filled.append(_timed_copy(word, start, end, speaker))
+    return filled
+
+
+def _gap(segment: Segment, previous: Word | None, following: Word | None) -> tuple[float, float]:
+    """The interval an untimed run may occupy; ``low <= high`` always."""
+    if following is not None:
+        high = following.start
+        low = previous.end if previous is not None else segment.start
+        assert high is not None and low is not None  # neighbours of a run are timed
+        return min(low, high), high
+    low = previous.end if previous is not None else segment.start
+    assert low is not None
+    return low, max(low, segment.end)
+
+
+def _neighbour_speaker(
+    segment: Segment, previous: Word | None, following: Word | None, distance_back: int, distance_ahead: int
+) -> str | None:
+    nearest, other = (previous, following) if distance_back <= distance_ahead else (following, previous)
+    for neighbour in (nearest, other):
+        if neighbour is not None and neighbour.speaker is not None:
+            return neighbour.speaker
+    return segment.speaker
+
+
+def _timed_span(words: list[Word]) -> tuple[float, float] | None:
+    """Earliest start and latest end of ``words``, or None when a word is untimed.
+
+    Built from list comprehensions and builtins: this runs over every word of the transcript.
+    """
+    starts = [word.start for word in words]
+    ends = [word.end for word in words]
+    if None in starts or None in ends:
+        return None
+    timed_starts = cast(list[float], starts)
+    timed_ends = cast(list[float], ends)
+    if not all(map(operator.le, timed_starts, timed_ends)):
+        return None
+    return min(timed_starts), max(timed_ends)
+
+
+# Direct construction instead of ``.copy()``: dataclasses.replace costs ~10x more, and a 3-hour
+# transcript has tens of thousands of words. tests/test_timing_gaps.py pins the field lists so a
+# new field on Word or Segment fails loudly here instead of being dropped.
+
+
+def _timed_copy(word: Word, start: float, end: float, speaker: str | None) -> Word:
+    return Word(word.word, start, end, None, speaker, word.extra)
+
+
+def _with_words(segment: Segment, span: tuple[float, float], words: list[Word] | None) -> Segment:
+    return Segment(span[0], span[1], segment.text, segment.speaker, words, segment.extra)
