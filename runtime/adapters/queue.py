@@ -80,6 +80,7 @@ class InProcessJobQueue:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="podwhisperer-job")
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
+        self._started: set[str] = set()
 
     def submit(self, job: JobRequest) -> None:
         self._spool(job)
@@ -112,9 +113,16 @@ class InProcessJobQueue:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _start(self, job: JobRequest) -> None:
-        future = self._pool.submit(self._consume, job)
+        """Start ``job`` unless this process already runs one for its callback.
+
+        A submitter re-run after a crash (its checkpoint was lost) and the spooled copy of the same
+        job would otherwise both run; one callback can only be answered once.
+        """
         with self._lock:
-            self._futures.append(future)
+            if job.callback_id in self._started:
+                return
+            self._started.add(job.callback_id)
+            self._futures.append(self._pool.submit(self._consume, job))
 
     def _consume(self, job: JobRequest) -> None:
         try:

@@ -1,0 +1,266 @@
+"""Local mode: the same durable workflow, run on this machine by the durable SDK's own executor.
+
+Nothing here re-implements orchestration. The durable testing package's executor runs the
+workflow handler (``make_durable_handler``) exactly as Lambda would, with its
+``FileSystemExecutionStore`` persisting every checkpoint under ``<output-dir>/.podwhisperer/``.
+
+Layout of ``--output-dir`` (the root of a :class:`FileObjectStore`, so keys are the AWS keys)::
+
+    input/<file>                       the audio (hard link, or a copy)
+    output/<name>_raw_transcript.json  the worker's transcript
+    output/<name>_refined_transcript.json, output/<name>_caption.{vtt,srt,json,txt,md}
+    work/input-<etag>/...              stage objects, content-addressed (see pipeline.py)
+    .podwhisperer/executions/          durable execution state (one JSON file per execution)
+    .podwhisperer/jobs/                spooled transcription jobs not yet answered
+    .podwhisperer/events.jsonl         completion / failure events
+
+What a re-run reuses:
+
+* Each run is one durable execution named after the audio's content hash and the config hash.
+  Same audio and config: a finished execution is reported and nothing runs again; an unfinished
+  one (Ctrl-C, crash) is **resumed** from its checkpoints: completed steps replay from the store,
+  a spooled transcription job is delivered again.
+* Changed config (say, captions): a new execution. The worker reuses the raw transcript (same
+  etag and transcription settings), and every stage whose input and settings are unchanged finds
+  its content-addressed object under ``work/`` and returns at once, so only the changed stage and
+  those after it really run (for a caption change: render captions, publish).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+
+from podwhisperer.runtime.adapters.events import JsonLinesEventSink
+from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
+from podwhisperer.runtime.adapters.storage import FileObjectStore
+from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
+from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
+from podwhisperer.runtime.upload import object_created_event
+
+LOCAL_BUCKET = "local"
+FUNCTION_NAME = "podwhisperer-local"
+STATE_DIR = ".podwhisperer"
+LOCAL_JOB_TIMEOUT = Duration.from_hours(24)
+
+# A local job answers (success or failure) from this process; a heartbeat deadline would only
+# fail long CPU transcriptions, so local callbacks have none.
+NO_HEARTBEAT = Duration()
+
+JobRunner = Callable[[JobRequest], dict[str, Any]]
+"""Runs one transcription job and returns the callback result ``{"raw_transcript_key", "stats"}``."""
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """What one ``transcribe`` call did."""
+
+    audio: Path
+    input_key: str
+    execution_name: str
+    status: str  # completed | failed | ignored | superseded | reused
+    resumed: bool
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def execution_name(audio_md5: str, config: PipelineConfig, input_key: str) -> str:
+    """Same audio + same config + same name = same execution (so a re-run resumes or reports it)."""
+    material = json.dumps([audio_md5, input_key, config.model_dump(mode="json")], sort_keys=True)
+    digest = hashlib.sha256(material.encode()).hexdigest()[:20]
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(input_key).stem)[:40]
+    return f"{stem}-{digest}"
+
+
+class LocalPipeline:
+    """Runs uploads through the durable workflow with on-disk checkpoints under ``output_dir``."""
+
+    def __init__(self, output_dir: Path, config: PipelineConfig, job_runner: JobRunner, *,
+                 bedrock_factory: Callable[[LlmRefinementConfig], ConverseClient] = make_converse_client,
+                 logger: Any = None) -> None:
+        from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
+        from aws_durable_execution_sdk_python_testing.stores.filesystem import FileSystemExecutionStore
+
+        self.output_dir = Path(output_dir)
+        self.state_dir = self.output_dir / STATE_DIR
+        self.config = config
+        self.store = FileObjectStore(self.output_dir)
+        self.events = JsonLinesEventSink(self.state_dir / "events.jsonl")
+        self.executions = FileSystemExecutionStore.create(self._mkdir(self.state_dir / "executions"))
+        self._job_runner = job_runner
+        self.queue = InProcessJobQueue(self._answer_job, spool_dir=self.state_dir / "jobs")
+        deps = PipelineDeps(
+            config=config, store=self.store, queue=self.queue, events=self.events, bucket=LOCAL_BUCKET,
+            bedrock_factory=bedrock_factory, work_scope="input", callback_timeouts=_local_callback_timeouts,
+            **({"logger": logger} if logger is not None else {}),
+        )
+        self.runner = DurableFunctionTestRunner(
+            handler=make_durable_handler(lambda: deps), store=self.executions, skip_time=True,
+            poll_interval=0.2, invocation_timeout=24 * 3600,
+        )
+
+    @staticmethod
+    def _mkdir(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def close(self) -> None:
+        self.queue.close()
+        self.runner.close()  # type: ignore[no-untyped-call]
+
+    def __enter__(self) -> LocalPipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # region running
+
+    def start(self, audio: Path) -> tuple[str, str, bool, str]:
+        """Stage the audio and start (or resume) its execution; returns (arn, input key, resumed, name)."""
+        input_key = self.config.storage.input_prefix + audio.name
+        etag = self._stage_audio(audio, input_key)
+        name = execution_name(etag, self.config, input_key)
+        existing = self._find_execution(name)
+        if existing is not None and existing.is_complete and not self._outputs_present(existing):
+            existing = None  # failed, or its outputs were deleted since: run again
+        if existing is not None:
+            if not existing.is_complete:
+                self._resume(existing)
+                self.queue.redeliver_pending()
+            return existing.durable_execution_arn, input_key, True, name
+        size = self.store.path_of(input_key).stat().st_size
+        event = object_created_event(LOCAL_BUCKET, input_key, size, etag)
+        arn = self.runner.run_async(input=json.dumps(event), execution_name=name, function_name=FUNCTION_NAME,
+                                    execution_timeout=int(LOCAL_JOB_TIMEOUT.to_seconds()))
+        return arn, input_key, False, name
+
+    def wait(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the execution ends; returns ``{"status", "result", "error"}``."""
+        execution = self.executions.load(arn)
+        if not execution.is_complete:
+            self.runner._executor.wait_until_complete(arn, timeout)  # the runner's own wait
+            execution = self.executions.load(arn)
+        if not execution.is_complete:
+            raise TimeoutError(f"execution {arn} still running")
+        output = execution.result
+        error = output.error.message if output is not None and output.error is not None else None
+        result = json.loads(output.result) if output is not None and output.result else {}
+        status = str(result.get("status", "completed")) if not _failed(execution) else "failed"
+        return {"status": status, "result": result, "error": error}
+
+    def transcribe(self, audio: Path, timeout: float | None = None) -> LocalRun:
+        """Start or resume ``audio`` and wait for it."""
+        began = time.perf_counter()
+        arn, input_key, resumed, name = self.start(audio)
+        outcome = self.wait(arn, timeout)
+        return LocalRun(audio=audio, input_key=input_key, execution_name=name, status=outcome["status"],
+                        resumed=resumed, result=outcome["result"], error=outcome["error"],
+                        seconds=time.perf_counter() - began)
+
+    def operations(self, arn: str) -> list[tuple[str, str]]:
+        """(name, status) of the execution's top-level operations so far (for progress display)."""
+        try:
+            execution = self.executions.load(arn)
+        except Exception:  # not saved yet
+            return []
+        return [(op.name or "", op.status.value) for op in execution.operations
+                if op.parent_id is None and op.name]
+
+    # endregion
+
+    # region internals
+
+    def _stage_audio(self, audio: Path, input_key: str) -> str:
+        """Put the audio under ``input/`` (hard link when possible); returns its md5 (the local etag)."""
+        target = self.store.path_of(input_key)
+        etag = file_md5(audio)
+        if target.is_file() and file_md5(target) == etag:
+            return etag
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(audio, target)
+        except OSError:
+            shutil.copyfile(audio, target)
+        return etag
+
+    def _find_execution(self, name: str) -> Any:
+        found, _ = self.executions.query(function_name=FUNCTION_NAME, execution_name=name)
+        return found[-1] if found else None
+
+    def _outputs_present(self, execution: Any) -> bool:
+        if _failed(execution) or execution.result is None or not execution.result.result:
+            return False
+        result = json.loads(execution.result.result)
+        refined = (result.get("outputKeys") or {}).get("refinedTranscript")
+        if result.get("status") != "completed":
+            return True
+        return isinstance(refined, str) and self.store.head(refined) is not None
+
+    def _resume(self, execution: Any) -> None:
+        """Hand an interrupted execution back to the executor, which replays it from its checkpoints."""
+        timeout = int(execution.start_input.execution_timeout_seconds or LOCAL_JOB_TIMEOUT.to_seconds())
+        self.runner._executor._launch_execution(execution, timeout)  # private: the SDK has no public resume API
+
+    def _answer_job(self, job: JobRequest) -> None:
+        """The in-process "worker": run the job, then complete the callback like the GPU worker does."""
+        try:
+            result = self._job_runner(job)
+        except Exception as exc:  # every failure must reach the waiting execution
+            message = f"{type(exc).__name__}: {exc}"
+            self.runner.send_callback_failure(job.callback_id, error=ErrorObject.from_message(message))
+            return
+        self.runner.send_callback_success(job.callback_id, result=json.dumps(result).encode())
+
+    # endregion
+
+
+def _failed(execution: Any) -> bool:
+    status = getattr(execution.close_status, "value", None)
+    return status is not None and status != "SUCCEEDED"
+
+
+def _local_callback_timeouts(cfg: TranscriptionConfig) -> tuple[Duration, Duration]:
+    return LOCAL_JOB_TIMEOUT, NO_HEARTBEAT
+
+
+def worker_job_runner(store: FileObjectStore, config: PipelineConfig, *, device: str = "cpu",
+                      on_notice: Callable[[str], None] | None = None) -> JobRunner:
+    """A :data:`JobRunner` backed by the real worker (WhisperX), models loaded once per process."""
+    from podwhisperer.worker.job import TranscriptionJob
+    from podwhisperer.worker.messages import JobMessage
+    from podwhisperer.worker.models import ModelCache
+
+    job = TranscriptionJob(store, ModelCache(device=device, allow_fallback=True), config)
+
+    def run(request: JobRequest) -> dict[str, Any]:
+        message = JobMessage(s3_key=request.s3_key, callback_id=request.callback_id, etag=request.etag,
+                             config_overrides=dict(request.config_overrides))
+        result = job.run(message)
+        for note in result.stats.get("notes", []) if on_notice else []:
+            on_notice(str(note))  # type: ignore[misc]
+        callback: dict[str, Any] = result.callback_result()
+        return callback
+
+    return run

@@ -1,0 +1,100 @@
+"""Local mode on the durable SDK's own executor: checkpoints on disk, resume, and reuse."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from local_fakes import FakeJob
+
+from podwhisperer.runtime.config import PipelineConfig, parse_config
+from podwhisperer.runtime.local.runner import LocalPipeline
+
+pytestmark = pytest.mark.timeout(120)
+CAPTIONS = {"vtt", "srt", "json", "txt", "md"}
+
+
+@pytest.fixture()
+def audio(tmp_path: Path) -> Path:
+    path = tmp_path / "my show #1.mp3"
+    path.write_bytes(b"ID3 pretend audio")
+    return path
+
+
+def run(out: Path, audio: Path, config: PipelineConfig | None = None) -> tuple[object, FakeJob]:
+    config = config or PipelineConfig()
+    with LocalPipeline(out, config, lambda job: fake(job)) as pipeline:
+        fake = FakeJob(pipeline.store, config)
+        return pipeline.transcribe(audio, timeout=60), fake
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_local_run_writes_the_aws_file_names_and_a_completion_event(tmp_path: Path, audio: Path) -> None:
+    out = tmp_path / "out"
+    result, _ = run(out, audio)
+
+    assert result.status == "completed", result.error  # type: ignore[attr-defined]
+    names = {p.name for p in (out / "output").iterdir()}
+    assert names == {"my show #1_raw_transcript.json", "my show #1_refined_transcript.json"} | {
+        f"my show #1_caption.{ext}" for ext in CAPTIONS}
+    events = [json.loads(line) for line in (out / ".podwhisperer/events.jsonl").read_text().splitlines()]
+    assert [e["detail-type"] for e in events] == ["Pipeline Completed"]
+    assert list((out / ".podwhisperer/executions").glob("*.json")), "checkpoints live under the output dir"
+
+
+def test_second_run_redoes_nothing(tmp_path: Path, audio: Path) -> None:
+    out = tmp_path / "out"
+    run(out, audio)
+    before = mtimes(out)
+
+    again, fake = run(out, audio)
+
+    assert again.status == "completed" and again.resumed  # type: ignore[attr-defined]
+    assert fake.calls == []
+    assert mtimes(out) == before
+
+
+def test_changed_caption_config_only_redoes_captions(tmp_path: Path, audio: Path) -> None:
+    out = tmp_path / "out"
+    run(out, audio)
+    before = mtimes(out / "work")
+    changed = parse_config({"captions": {"generate_markdown": False, "max_chars_per_line": 30}})
+
+    result, fake = run(out, audio, changed)
+
+    assert result.status == "completed" and not result.resumed  # type: ignore[attr-defined]
+    assert fake.transcribed == 0, "the raw transcript is reused"
+    after = mtimes(out / "work")
+    stage_files = [k for k in before if "/captions-" not in k and "/events/" not in k]
+    assert stage_files and all(after[k] == before[k] for k in stage_files), "no stage before captions re-ran"
+    new_captions = {k for k in set(after) - set(before) if "/captions-" in k}
+    assert {k.rsplit(".", 1)[1] for k in new_captions} == CAPTIONS - {"md"}
+
+
+@pytest.mark.parametrize("crash_at", ["job", "/normalization-", "/captions-", "output/my show #1_caption.srt"])
+def test_interrupted_run_finishes_on_the_next_run(tmp_path: Path, audio: Path, crash_at: str) -> None:
+    out = tmp_path / "out"
+    child = subprocess.run([sys.executable, str(Path(__file__).parent / "local_fakes.py"), str(out), str(audio),
+                            crash_at], capture_output=True, timeout=60, cwd=Path(__file__).parent)
+    assert child.returncode in (3, 4), child.stderr.decode()[-2000:]
+    assert not (out / "output/my show #1_refined_transcript.json").exists()
+    before = mtimes(out / "work") if (out / "work").exists() else {}
+    crashed_write = {k: (out / "work" / k).read_bytes() for k in before if crash_at in "/" + k}
+
+    result, fake = run(out, audio)
+
+    assert result.status == "completed", result.error  # type: ignore[attr-defined]
+    assert result.resumed  # type: ignore[attr-defined]
+    assert len(fake.calls) == (1 if crash_at == "job" else 0), "only an unanswered job is delivered again"
+    after = mtimes(out / "work")
+    untouched = [k for k in before if "/events/" not in k and k not in crashed_write]
+    assert all(after[k] == before[k] for k in untouched), "finished steps did not re-run"
+    assert all((out / "work" / k).read_bytes() == data for k, data in crashed_write.items()), "rewritten identically"
+    names = {p.name for p in (out / "output").iterdir()}
+    assert "my show #1_refined_transcript.json" in names and len(names) == 7
