@@ -40,8 +40,10 @@ def lambda_statements(config: PipelineConfig, t: Targets, ctx: AwsContext) -> li
     ]
     llm = config.llm_refinement
     if llm is not None:
-        arns = pulumi.Output.all(ctx.region, ctx.account, ctx.partition).apply(
-            lambda values: bedrock_model_arns(llm.model_id, llm.region or values[0], values[1], values[2]))
+        # The same region the runtime's Converse client uses (bedrock.py: cfg.resolved_region()).
+        region = llm.resolved_region()
+        arns = pulumi.Output.all(ctx.account, ctx.partition).apply(
+            lambda values: bedrock_model_arns(llm.model_id, region, values[0], values[1]))
         result.append(statement("InvokeConfiguredModel",
                                 ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], arns))
     if config.notification.enabled:
