@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from podwhisperer.runtime.captions.cues import CueStyle, build_cues
 from podwhisperer.runtime.captions.json_captions import render_simplified_json
 from podwhisperer.runtime.captions.readable import render_markdown, render_text
-from podwhisperer.runtime.captions.srt import render_srt
-from podwhisperer.runtime.captions.vtt import render_vtt
+from podwhisperer.runtime.captions.srt import render_srt, srt_document
+from podwhisperer.runtime.captions.vtt import render_vtt, vtt_document
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript
 
@@ -19,6 +20,10 @@ Renderer = Callable[[Transcript, CaptionsConfig], str]
 
 def render_captions(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, str]:
     """Every enabled format, keyed by file extension (``vtt``, ``srt``, ``json``, ``txt``, ``md``)."""
+    outputs: dict[str, str] = {}
+    if cfg.generate_vtt and cfg.generate_srt and not cfg.vtt_voice_tags:
+        cues = build_cues(transcript, CueStyle.from_config(cfg))  # identical cues: build them once
+        outputs["vtt"], outputs["srt"] = vtt_document(cues), srt_document(cues)
     wanted: list[tuple[bool, str, Renderer]] = [
         (cfg.generate_vtt, "vtt", render_vtt),
         (cfg.generate_srt, "srt", render_srt),
@@ -26,4 +31,7 @@ def render_captions(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, st
         (cfg.generate_text, "txt", render_text),
         (cfg.generate_markdown, "md", render_markdown),
     ]
-    return {extension: render(transcript, cfg) for enabled, extension, render in wanted if enabled}
+    for enabled, extension, render in wanted:
+        if enabled and extension not in outputs:
+            outputs[extension] = render(transcript, cfg)
+    return {extension: outputs[extension] for _, extension, _ in wanted if extension in outputs}

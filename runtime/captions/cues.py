@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 from podwhisperer.runtime.captions.formatting import (
     SpeakerMode,
@@ -30,8 +31,7 @@ MIN_FALLBACK_MS = 1000
 MAX_FALLBACK_MS = 7000
 
 
-@dataclass(frozen=True, slots=True)
-class Cue:
+class Cue(NamedTuple):
     """One caption cue: times in milliseconds and its escaped, tagged text lines joined by ``\\n``."""
 
     start: int
@@ -57,7 +57,7 @@ class CueStyle:
                    tags=highlight_tags(cfg.highlight_with), voice_tags=voice_tags)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Layout:
     """A segment's words laid out on pages (one page per cue) with its speaker label."""
 

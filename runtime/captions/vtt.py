@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from podwhisperer.runtime.captions.cues import CueStyle, build_cues
+from collections.abc import Iterable
+
+from podwhisperer.runtime.captions.cues import Cue, CueStyle, build_cues
 from podwhisperer.runtime.captions.timestamps import format_milliseconds
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript

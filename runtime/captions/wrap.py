@@ -10,6 +10,7 @@ line, anything :func:`count_lines` accepts is laid out by :func:`layout_pages` o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import accumulate
 
 LineRange = tuple[int, int]
 """Token indices ``[start, end)`` of one line."""
@@ -44,6 +45,16 @@ def layout_pages(tokens: Sequence[str], max_chars: int, max_lines: int,
     if not tokens:
         return []
     lengths = [len(token) for token in tokens]
+    lengths[0] += prefix_len
+    offsets = list(accumulate(lengths, initial=0))
+    width = offsets[-1] + len(lengths) - 1
+    if width <= max_chars:
+        return [[(0, len(tokens))]]
+    if max_lines >= 2 and (width <= 2 * max_chars + 1 or max(lengths) > max_chars):
+        two_lines = _balance_two(offsets, max_chars, tokens)  # the common case: fewest lines is two
+        if two_lines is not None:
+            return [two_lines]
+    lengths[0] -= prefix_len
     pages = _greedy_pages(lengths, max_chars, max_lines, prefix_len)
     if len(pages) == 1 and len(pages[0]) == 1:
         return [[(0, len(tokens))]]
@@ -57,27 +68,24 @@ def layout_pages(tokens: Sequence[str], max_chars: int, max_lines: int,
         end = pages[index + 1][0] if index + 1 < len(pages) else len(tokens)
         page_lengths = lengths[first:end]
         page_lengths[0] += prefix_len
-        breaks = [ends_with_break(token) for token in tokens[first:end]]
-        lines = balance_lines(page_lengths, len(line_starts), max_chars, breaks)
+        lines = balance_lines(page_lengths, len(line_starts), max_chars, tokens[first:end])
         balanced.append([(start + first, stop + first) for start, stop in lines])
     return balanced
 
 
 def balance_lines(lengths: Sequence[int], line_count: int, max_chars: int,
-                  break_after: Sequence[bool] | None = None) -> list[LineRange]:
+                  tokens: Sequence[str] | None = None) -> list[LineRange]:
     """Lay tokens out on ``line_count`` lines, minimising the longest line.
 
     A line may exceed ``max_chars`` only when it is a single word. Ties prefer breaking after
-    punctuation (``break_after[i]`` marks token ``i``), then a shorter top line.
+    punctuation (when ``tokens`` are given), then a shorter top line.
     """
     count = len(lengths)
     if line_count <= 1 or count <= 1:
         return [(0, count)]
-    offsets = [0]
-    for length in lengths:
-        offsets.append(offsets[-1] + length)
+    offsets = list(accumulate(lengths, initial=0))
     if line_count == 2:
-        return _balance_two(offsets, max_chars, break_after)
+        return _balance_two(offsets, max_chars, tokens) or _balance_many(offsets, 2, max_chars)
     return _balance_many(offsets, line_count, max_chars)
 
 
@@ -147,19 +155,32 @@ def _line_ok(offsets: Sequence[int], start: int, end: int, max_chars: int) -> bo
     return end - start == 1 or _width(offsets, start, end) <= max_chars
 
 
-def _balance_two(offsets: Sequence[int], max_chars: int, break_after: Sequence[bool] | None) -> list[LineRange]:
+def _balance_two(offsets: Sequence[int], max_chars: int, tokens: Sequence[str] | None) -> list[LineRange] | None:
+    """The best two-line split, or None when no split keeps both lines within the limit."""
     count = len(offsets) - 1
-    best: tuple[int, int, int] | None = None
-    best_split = 1
+    total = offsets[count] + count - 1
+    best_longer = best_top = -1
+    best_split = 0
+    best_plain: bool | None = None
     for split in range(1, count):
-        if not (_line_ok(offsets, 0, split, max_chars) and _line_ok(offsets, split, count, max_chars)):
+        top = offsets[split] + split - 1
+        bottom = total - top - 1
+        longer = top if top > bottom else bottom
+        if best_split and longer > best_longer:
+            if top > bottom:
+                break  # past the middle every later split only makes the top line longer
             continue
-        top = _width(offsets, 0, split)
-        plain_break = 0 if break_after is not None and break_after[split - 1] else 1
-        key = (max(top, _width(offsets, split, count)), plain_break, top)
-        if best is None or key < best:
-            best, best_split = key, split
-    return [(0, best_split), (best_split, count)]
+        if (top > max_chars and split > 1) or (bottom > max_chars and split < count - 1):
+            continue
+        if not best_split or longer < best_longer:
+            best_longer, best_top, best_split, best_plain = longer, top, split, None
+        elif tokens is not None:  # a tie on the longer line: prefer a break after punctuation
+            if best_plain is None:
+                best_plain = not ends_with_break(tokens[best_split - 1])
+            plain = not ends_with_break(tokens[split - 1])
+            if (plain, top) < (best_plain, best_top):
+                best_top, best_split, best_plain = top, split, plain
+    return [(0, best_split), (best_split, count)] if best_split else None
 
 
 def _balance_many(offsets: Sequence[int], line_count: int, max_chars: int) -> list[LineRange]:
