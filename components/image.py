@@ -7,6 +7,7 @@ arg or the image's environment. awsx.ecr.Image has no secrets input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,21 +20,41 @@ import pulumi_docker_build as docker_build
 from podwhisperer.components.args import WorkerImageArgs
 from podwhisperer.components.bundle import REPO_ROOT
 
-MAX_IMAGES_KEPT = 5
+MAX_IMAGES_KEPT = 2  # the running image and one to roll back to; each is ~15 GB of ECR storage
 
 
 @dataclass(frozen=True)
 class WorkerImage:
     uri: pulumi.Output[str]
     repository_arn: pulumi.Output[str] | None
-    """None for an external image: the execution role then gets no ECR repository grant."""
+    """None for an image outside private ECR: the execution role then gets no ECR grant."""
+
+
+_ECR_URI = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+                      r"(?P<repository>[^:@]+)")
+
+
+def ecr_repository_arn(image_uri: pulumi.Input[str]) -> pulumi.Output[str] | None:
+    """The ECR repository ARN of a private ECR image URI (so the execution role may pull it), else None.
+
+    Only plain strings can be inspected; an Output URI is assumed to be pullable without ECR grants.
+    """
+    if not isinstance(image_uri, str):
+        return None
+    match = _ECR_URI.match(image_uri)
+    if match is None:
+        return None  # a public registry (public.ecr.aws, Docker Hub, ...): nothing to grant
+    partition = "aws-cn" if ".amazonaws.com.cn/" in image_uri else "aws"
+    return pulumi.Output.from_input(f"arn:{partition}:ecr:{match['region']}:{match['account']}:"
+                                    f"repository/{match['repository']}")
 
 
 def create_worker_image(name: str, args: WorkerImageArgs, *, model: str, hf_token: pulumi.Input[str] | None,
                         tags: Mapping[str, str], opts: pulumi.ResourceOptions) -> WorkerImage:
     """``args.image_uri`` as is, or an ECR repository plus a BuildKit build pushed to it."""
     if args.image_uri is not None:
-        return WorkerImage(uri=pulumi.Output.from_input(args.image_uri), repository_arn=None)
+        uri = pulumi.Output.from_input(args.image_uri)
+        return WorkerImage(uri=uri, repository_arn=ecr_repository_arn(args.image_uri))
     repository = aws.ecr.Repository(
         f"{name}-worker", image_tag_mutability="MUTABLE", force_delete=True,
         image_scanning_configuration={"scan_on_push": True},

@@ -326,3 +326,30 @@ def test_config_env_value_falls_back_to_compact_json() -> None:
     config = parse_config({"speakers": [{"name": f"Speaker {i}", "description": "x" * 40} for i in range(20)]})
     value = config_env_value(config)
     assert len(value) < 3200 and parse_config(json.loads(value)) == config
+
+
+def test_existing_private_ecr_image_gets_a_pull_grant(mocks: RecordingMocks) -> None:
+    uri = "123456789012.dkr.ecr.us-east-2.amazonaws.com/shared/worker:large-v3"
+    deploy(mocks, lambda: PodwhispererPipeline("pod", args(worker_image=WorkerImageArgs(image_uri=uri))))
+    assert not mocks.of_type("aws:ecr/repository:Repository") and not mocks.of_type("docker-build:index:Image")
+    execution = {s["Sid"]: s for s in statements_of(mocks, "pod-execution")}
+    assert execution["PullWorkerImage"]["Resource"] == [
+        "arn:aws:ecr:us-east-2:123456789012:repository/shared/worker"]
+    (container,) = json.loads(mocks.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
+    assert container["image"] == uri
+
+
+def test_log_retention_and_optional_alarm_email(mocks: RecordingMocks) -> None:
+    deploy(mocks, lambda: PodwhispererPipeline("pod", args(log_retention_days=14, alarm_email="ops@example.com")))
+    assert {g.inputs["retentionInDays"] for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup")} == {14}
+    subscription = mocks.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    assert subscription["protocol"] == "email" and subscription["endpoint"] == "ops@example.com"
+    failed = json.loads(mocks.one("aws:cloudwatch/eventRule:EventRule", "pod-failed").inputs["eventPattern"])
+    assert failed == {"source": ["podwhisperer.pipeline"], "detail-type": ["Pipeline Failed"]}
+    topic_policy = policy(mocks.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    publishers = {s["Sid"] for s in topic_policy["Statement"] if s["Action"] == "sns:Publish"}
+    assert publishers == {"PipelineFailedEvents", "PipelineAlarms"}
+
+
+def test_no_alarm_email_means_no_subscription(default: RecordingMocks) -> None:
+    assert not default.of_type("aws:sns/topicSubscription:TopicSubscription")
