@@ -39,7 +39,7 @@ class FakeJob:
         return {"raw_transcript_key": key, "stats": {"reused": False}}
 
 
-def crash_child(output_dir: str, audio: str, crash_at: str) -> None:
+def crash_child(output_dir: str, audio: str, crash_at: str, worker: str = "fake") -> None:
     """Run one local transcription and die (``os._exit``) at ``crash_at``: ``job`` or a key substring."""
     from podwhisperer.runtime.local.runner import LocalPipeline
 
@@ -53,10 +53,15 @@ def crash_child(output_dir: str, audio: str, crash_at: str) -> None:
 
     FileObjectStore.put = dying_put  # type: ignore[method-assign]
     pipeline = LocalPipeline(Path(output_dir), config, lambda job: job_runner(job))
-    job_runner = FakeJob(pipeline.store, config, crash=crash_at == "job")
+    if worker == "real":
+        from podwhisperer.runtime.local.runner import worker_job_runner
+
+        job_runner: Any = worker_job_runner(pipeline.store, config)
+    else:
+        job_runner = FakeJob(pipeline.store, config, crash=crash_at == "job")
     pipeline.transcribe(Path(audio), timeout=60)
     os._exit(0)
 
 
 if __name__ == "__main__":
-    crash_child(*sys.argv[1:4])
+    crash_child(*sys.argv[1:5])

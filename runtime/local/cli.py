@@ -1,9 +1,168 @@
-"""`podwhisperer transcribe` (local mode). Placeholder until the orchestrator lands."""
+"""`podwhisperer transcribe AUDIO...`: the durable pipeline on this machine, with progress and a summary."""
 
 from __future__ import annotations
 
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from podwhisperer.runtime.config import PipelineConfig
+    from podwhisperer.runtime.local.runner import LocalPipeline, LocalRun
+
+STAGES = ("capture-start", "resolve-input", "skip-check", "transcribe", "raw-transcript", "fill-timing-gaps",
+          "replacements", "llm-plan", "llm-chunks", "llm-refinement", "normalization", "finalize-transcript",
+          "captions", "publish", "completion-event")
+DEFAULT_OUTPUT_DIR = Path("podwhisperer-output")
 
 
 def register(app: typer.Typer) -> None:
     """Add the local-mode commands to ``app``."""
+    app.command("transcribe")(transcribe)
+
+
+def transcribe(
+    audio: Annotated[list[Path], typer.Argument(help="Audio files (mp3, m4a, wav, ...).", exists=True,
+                                                dir_okay=False, readable=True)],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="podwhisperer.yaml")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where outputs and checkpoints go.")]
+    = DEFAULT_OUTPUT_DIR,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Whisper model name or directory "
+                                              "(default: the config's, else the packaged tiny.en).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: cuda when available).")]
+    = None,
+    language: Annotated[str | None, typer.Option("--language", help="ISO code; 'auto' detects it.")] = None,
+) -> None:
+    """Transcribe audio locally: captions and transcripts in OUTPUT_DIR/output/, resumable after Ctrl-C."""
+    from rich.console import Console
+
+    console = Console()
+    cfg = _load_config(config, model, language, console)
+    failures = 0
+    pipeline = _build_pipeline(output_dir, cfg, device, console)
+    try:
+        runs = [_run_one(pipeline, path, console) for path in audio]
+        failures = sum(run.status == "failed" for run in runs)
+        _print_summary(console, runs, output_dir)
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted.[/] Completed steps are checkpointed; run the same command to resume.")
+        raise typer.Exit(130) from None
+    finally:
+        pipeline.close()
+    raise typer.Exit(1 if failures else 0)
+
+
+def _load_config(path: Path | None, model: str | None, language: str | None, console: Console) -> PipelineConfig:
+    from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
+
+    try:
+        cfg = load_config(path) if path else PipelineConfig()
+        overrides: dict[str, Any] = {}
+        if model:
+            overrides["model"] = model
+        if language:
+            overrides["language"] = None if language == "auto" else language
+        return cfg.with_overrides({"transcription": overrides}) if overrides else cfg
+    except ConfigError as exc:
+        console.print(f"[red]{exc.report()}[/]")
+        raise typer.Exit(2) from None
+
+
+def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, console: Console) -> LocalPipeline:
+    from podwhisperer.runtime.local.runner import LocalPipeline, worker_job_runner
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    holder: dict[str, Any] = {}
+
+    def run_job(job: Any) -> dict[str, Any]:
+        if "runner" not in holder:  # models load on the first real job, not for a fully cached re-run
+            from podwhisperer.worker.models import default_device
+
+            holder["runner"] = worker_job_runner(pipeline.store, cfg, device=device or default_device(),
+                                                 on_notice=lambda note: console.print(f"[yellow]notice:[/] {note}"))
+        result: dict[str, Any] = holder["runner"](job)
+        return result
+
+    pipeline = LocalPipeline(output_dir, cfg, run_job, logger=logging.getLogger("podwhisperer.local"))
+    return pipeline
+
+
+def _run_one(pipeline: LocalPipeline, audio: Path, console: Console) -> LocalRun:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from podwhisperer.runtime.local.runner import LocalRun
+
+    began = time.perf_counter()
+    arn, input_key, resumed, name = pipeline.start(audio)
+    console.print(f"[bold]{audio.name}[/] → {input_key} ({'resuming' if resumed else 'new run'} {name})")
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        overall = progress.add_task("pipeline", total=len(STAGES))
+        rows: dict[str, TaskID] = {}
+        while not _finished(pipeline, arn):
+            _update(progress, overall, rows, pipeline.operations(arn))
+            time.sleep(0.2)
+        _update(progress, overall, rows, pipeline.operations(arn))
+        progress.update(overall, completed=len(STAGES))
+    outcome = pipeline.wait(arn, timeout=5)
+    return LocalRun(audio=audio, input_key=input_key, execution_name=name, status=outcome["status"],
+                    resumed=resumed, result=outcome["result"], error=outcome["error"],
+                    seconds=time.perf_counter() - began)
+
+
+def _finished(pipeline: LocalPipeline, arn: str) -> bool:
+    try:
+        return bool(pipeline.executions.load(arn).is_complete)
+    except Exception:  # not saved yet
+        return False
+
+
+def _update(progress: Progress, overall: TaskID, rows: dict[str, TaskID], operations: list[tuple[str, str]]) -> None:
+    """One row per stage (spinner while running, full bar when done) and the overall bar with its ETA."""
+    done = 0
+    for name, status in operations:
+        if name not in rows:
+            rows[name] = progress.add_task(f"  {name}", total=1)
+        if status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "STOPPED"):
+            progress.update(rows[name], completed=1, description=f"  {name} [dim]{status.lower()}[/]")
+            done += 1
+    progress.update(overall, completed=min(done, len(STAGES)))
+
+
+def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title="podwhisperer transcribe")
+    for column in ("file", "status", "audio", "took", "realtime", "words", "speakers", "outputs"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(*_summary_row(run, output_dir))
+    console.print(table)
+    console.print(f"Files are in {output_dir / 'output'} (checkpoints in {output_dir / '.podwhisperer'}).")
+    for run in runs:
+        if run.error:
+            console.print(f"[red]{run.audio.name}: {run.error}[/]")
+        elif run.status not in ("completed",):
+            console.print(f"[yellow]{run.audio.name}: {run.result.get('reason', run.status)}[/]")
+
+
+def _summary_row(run: LocalRun, output_dir: Path) -> list[str]:
+    detail = run.result
+    counts = detail.get("transcript") or {}
+    audio = counts.get("durationSeconds")
+    worker = (detail.get("transcription") or {}).get("workerStats") or {}
+    processing = worker.get("processing_seconds") if isinstance(worker, dict) else None
+    realtime = f"{processing / audio:.2f}x" if processing and audio else "-"
+    keys = detail.get("outputKeys") or {}
+    files = [keys.get("refinedTranscript"), *sorted((keys.get("captions") or {}).values())]
+    outputs = "\n".join(Path(key).name for key in files if key)
+    status = run.status + (" (resumed)" if run.resumed else "")
+    return [run.audio.name, status, f"{audio:.1f}s" if audio else "-", f"{run.seconds:.1f}s", realtime,
+            str(counts.get("words", "-")), str(counts.get("speakers", "-")), outputs or "-"]
