@@ -1,0 +1,102 @@
+"""Per-step overhead of the local durable run on a synthetic 3-hour transcript (no ASR, no LLM).
+
+For each step it reports the wall time the step took inside the durable run (from the operation's
+start/end timestamps), and next to it the time of the bare transform on the same transcript, so the
+difference is what orchestration costs: reading the previous object, writing its own, the
+checkpoint. Run: ``.venv/bin/python benchmarks/orchestrator.py [--minutes 180] [--repeat 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from aws_fakes import canned_raw_transcript
+
+from podwhisperer.runtime.adapters.queue import JobRequest
+from podwhisperer.runtime.config import PipelineConfig
+from podwhisperer.runtime.keys import output_keys
+from podwhisperer.runtime.local.runner import LocalPipeline
+from podwhisperer.runtime.transcript import Transcript
+
+
+def bare_transforms(raw: Transcript, cfg: PipelineConfig) -> dict[str, float]:
+    """Milliseconds of each pure transform alone (what the step would cost without orchestration)."""
+    from podwhisperer.runtime.captions import render_captions
+    from podwhisperer.runtime.transforms.normalize import normalize_segments
+    from podwhisperer.runtime.transforms.replacements import apply_replacements
+    from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
+
+    timings: dict[str, float] = {}
+    t = raw
+    for name, func in (("fill-timing-gaps", lambda x: fill_timing_gaps(x, cfg.timing_gaps)),
+                       ("replacements", lambda x: apply_replacements(x, cfg.replacement_rules)),
+                       ("normalization", lambda x: normalize_segments(x, cfg.normalization))):
+        began = time.perf_counter()
+        t = func(t).transcript
+        timings[name] = (time.perf_counter() - began) * 1000
+    began = time.perf_counter()
+    render_captions(t, cfg.captions)
+    timings["captions"] = (time.perf_counter() - began) * 1000
+    return timings
+
+
+def one_run(raw_bytes: bytes, cfg: PipelineConfig) -> tuple[dict[str, float], float]:
+    """Step durations (ms) of one fresh local durable run, and its total wall time (s)."""
+    with tempfile.TemporaryDirectory() as folder:
+        audio = Path(folder) / "marathon.mp3"
+        audio.write_bytes(b"pretend three hours of audio")
+
+        def job(request: JobRequest) -> dict[str, Any]:
+            key = output_keys(request.s3_key, cfg.storage).raw_transcript
+            pipeline.store.put(key, raw_bytes.replace(b"__ETAG__", (request.etag or "").encode()))
+            return {"raw_transcript_key": key, "stats": {}}
+
+        with LocalPipeline(Path(folder) / "out", cfg, job, logger=logging.getLogger("bench")) as pipeline:
+            began = time.perf_counter()
+            result = pipeline.transcribe(audio, timeout=600)
+            wall = time.perf_counter() - began
+            assert result.status == "completed", result.error
+            arn = pipeline._find_execution(result.execution_name).durable_execution_arn
+            execution = pipeline.executions.load(arn)
+    durations = {}
+    for op in execution.operations:
+        if op.parent_id is None and op.name and op.start_timestamp and op.end_timestamp:
+            durations[op.name] = (op.end_timestamp - op.start_timestamp).total_seconds() * 1000
+    return durations, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=180.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    cfg = PipelineConfig()
+    raw = canned_raw_transcript("input/marathon.mp3", "__ETAG__", minutes=args.minutes)
+    raw_bytes = json.dumps(raw).encode()
+    words = sum(len(s["words"]) for s in raw["segments"])
+    print(f"synthetic transcript: {args.minutes:.0f} min, {len(raw['segments'])} segments, {words} words, "
+          f"{len(raw_bytes) / 1e6:.1f} MB")
+    bare = bare_transforms(Transcript.from_json(raw_bytes), cfg)
+    runs = [one_run(raw_bytes, cfg) for _ in range(args.repeat)]
+    print(f"\n{'step':22} {'durable ms (median)':>20} {'bare transform ms':>18} {'overhead ms':>12}")
+    for name in runs[0][0]:
+        median = statistics.median(r[0].get(name, 0.0) for r in runs)
+        base = bare.get(name)
+        overhead = f"{median - base:12.1f}" if base is not None else " " * 12
+        print(f"{name:22} {median:20.1f} {base if base is not None else float('nan'):18.1f} {overhead}")
+    print(f"\nwhole local run (no ASR, no LLM): median {statistics.median(r[1] for r in runs):.2f} s "
+          f"over {args.repeat} runs")
+
+
+if __name__ == "__main__":
+    main()
