@@ -104,9 +104,8 @@ def role(name: str, *, service: str, statements: Sequence[Statement], managed_po
     """A role for ``service`` with one inline policy (``statements``) and the given managed policies."""
     created = aws.iam.Role(name, assume_role_policy=assume_role_policy(service, trust_conditions),
                            description=description, tags=dict(tags), opts=opts)
-    child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=opts.parent))
     if statements:
-        aws.iam.RolePolicy(f"{name}-policy", role=created.id, policy=document(statements), opts=child)
+        aws.iam.RolePolicy(f"{name}-policy", role=created.id, policy=document(statements), opts=opts)
     for index, arn in enumerate(managed_policy_arns):
-        aws.iam.RolePolicyAttachment(f"{name}-managed-{index}", role=created.name, policy_arn=arn, opts=child)
+        aws.iam.RolePolicyAttachment(f"{name}-managed-{index}", role=created.name, policy_arn=arn, opts=opts)
     return created

@@ -219,6 +219,9 @@ def _validate(name: str, args: PodwhispererPipelineArgs) -> None:
     if not _NAME.match(name):
         raise ValueError(f"pipeline name {name!r}: use 1-28 lowercase letters, digits and '-', starting with a "
                          "letter (it prefixes bucket, function and cluster names)")
+    if name.startswith(("aws", "ecs", "fargate")):
+        raise ValueError(f"pipeline name {name!r}: ECS capacity provider names may not start with "
+                         "'aws', 'ecs' or 'fargate'")
     if args.log_retention_days not in _LOG_RETENTION_DAYS:
         raise ValueError(f"log_retention_days {args.log_retention_days} is not a CloudWatch retention; use one of "
                          f"{sorted(_LOG_RETENTION_DAYS)}")

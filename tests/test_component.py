@@ -319,6 +319,10 @@ def test_invalid_arguments_fail_before_any_resource(mocks: RecordingMocks) -> No
         PodwhispererPipelineArgs(config={"transcripton": {}})
     with pytest.raises(ValueError, match="pipeline name"):
         PodwhispererPipeline("Bad_Name", args())
+    with pytest.raises(ValueError, match="capacity provider"):
+        PodwhispererPipeline("ecs-show", args())
+    with pytest.raises(ValueError, match="log_retention_days"):
+        PodwhispererPipeline("pod", args(log_retention_days=10))
     assert mocks.resources == []
 
 
