@@ -1,7 +1,178 @@
-"""`podwhisperer worker ...` commands. Placeholder until the worker lands."""
+"""`podwhisperer worker ...`: the poller (`run`, the container's entry point) and the job on a local file.
+
+``run`` is configured from the environment, as ECS passes it:
+
+* ``QUEUE_URL`` (required): the job queue.
+* ``BUCKET_NAME`` (required): the bucket holding ``input/`` and ``output/``.
+* ``PODWHISPERER_CONFIG``: the pipeline configuration as JSON (default: all defaults).
+* ``IDLE_TIMEOUT_SECONDS``: exit after this long without work (default: ``worker.idle_timeout_minutes``).
+* ``DEAD_LETTER_QUEUE_URL``, ``MAX_RECEIVE_COUNT``: optional; read from the queue's redrive policy otherwise.
+* ``WORKER_DEVICE`` (``cuda``/``cpu``, default: detected), ``HF_TOKEN`` (optional: models are baked into the image).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="Run the GPU worker or its job on a local file.", no_args_is_help=True)
+app = typer.Typer(help="Run the GPU worker or its job on a local file.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class WorkerEnvError(ValueError):
+    """A missing or invalid environment variable for ``worker run``."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerEnv:
+    """Everything ``worker run`` reads from the environment, validated."""
+
+    queue_url: str
+    bucket_name: str
+    config: Any  # PipelineConfig
+    idle_timeout_seconds: float
+    dead_letter_queue_url: str | None
+    max_receive_count: int | None
+    device: str | None
+    hf_token: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WorkerEnv:
+        from podwhisperer.runtime.config import ConfigError, parse_config
+
+        missing = [name for name in ("QUEUE_URL", "BUCKET_NAME") if not env.get(name)]
+        if missing:
+            raise WorkerEnvError(f"missing environment variable(s): {', '.join(missing)}")
+        try:
+            config = parse_config(json.loads(env.get("PODWHISPERER_CONFIG") or "{}"), source="PODWHISPERER_CONFIG")
+        except (ValueError, ConfigError) as exc:
+            raise WorkerEnvError(f"PODWHISPERER_CONFIG: {exc}") from None
+        idle = _number(env, "IDLE_TIMEOUT_SECONDS", config.worker.idle_timeout_minutes * 60)
+        device = env.get("WORKER_DEVICE") or None
+        if device not in (None, "cpu", "cuda"):
+            raise WorkerEnvError(f"WORKER_DEVICE must be cpu or cuda, got {device!r}")
+        max_receives = env.get("MAX_RECEIVE_COUNT")
+        return cls(queue_url=env["QUEUE_URL"], bucket_name=env["BUCKET_NAME"], config=config,
+                   idle_timeout_seconds=idle, dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+                   max_receive_count=int(_number(env, "MAX_RECEIVE_COUNT", 0)) if max_receives else None,
+                   device=device, hf_token=env.get("HF_TOKEN") or None)
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise WorkerEnvError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise WorkerEnvError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def build_poller(env: WorkerEnv, *, sqs_client: Any, s3_client: Any, lambda_client: Any,
+                 models: Any = None) -> Any:
+    """Wire the poller from validated settings and injected boto3 clients (no globals)."""
+    from podwhisperer.runtime.adapters.storage import S3ObjectStore
+    from podwhisperer.worker.callbacks import CallbackSender
+    from podwhisperer.worker.job import TranscriptionJob
+    from podwhisperer.worker.models import ModelCache, default_device
+    from podwhisperer.worker.poller import Poller, PollerSettings
+
+    cfg = env.config.transcription
+    models = models or ModelCache(device=env.device or default_device(), hf_token=env.hf_token)
+    job = TranscriptionJob(S3ObjectStore(s3_client, env.bucket_name), models, env.config)
+    # Heartbeats well inside the callback's heartbeat timeout, and visibility a few heartbeats long.
+    heartbeat = min(60.0, cfg.heartbeat_timeout_minutes * 60 / 3)
+    settings = PollerSettings(queue_url=env.queue_url, idle_timeout_seconds=env.idle_timeout_seconds,
+                              visibility_timeout_seconds=int(max(300, heartbeat * 5)),
+                              heartbeat_interval_seconds=heartbeat, dead_letter_queue_url=env.dead_letter_queue_url,
+                              max_receive_count=env.max_receive_count or env.config.worker.max_receive_count)
+    return Poller(sqs_client, job, CallbackSender(lambda_client), settings)
+
+
+@app.command("run")
+def run() -> None:
+    """Poll the job queue until idle (the container's entry point). Configured from the environment."""
+    import boto3
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    try:
+        env = WorkerEnv.from_env(os.environ)
+    except WorkerEnvError as exc:
+        typer.echo(f"worker run: {exc}", err=True)
+        raise typer.Exit(2) from None
+    poller = build_poller(env, sqs_client=boto3.client("sqs"), s3_client=boto3.client("s3"),
+                          lambda_client=boto3.client("lambda"))
+    with poller.signal_handlers():
+        reason = poller.run()
+    typer.echo(f"worker exiting: {reason.value}", err=True)
+
+
+@app.command("transcribe")
+def transcribe(
+    audio: Annotated[Path, typer.Argument(help="An audio or video file.", exists=True, dir_okay=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the raw transcript JSON.")],
+    model: Annotated[str | None, typer.Option(help="Whisper model name or CTranslate2 folder "
+                                                   "(default: the config's; falls back to tiny.en offline).")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda when available).")] = None,
+    language: Annotated[str | None, typer.Option(help="ISO code, e.g. en; 'auto' detects it.")] = None,
+    align: Annotated[bool, typer.Option("--align/--no-align", help="wav2vec2 word alignment.")] = True,
+    diarize: Annotated[bool, typer.Option("--diarize/--no-diarize", help="pyannote speaker diarization.")] = True,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="podwhisperer.yaml or .json")] = None,
+) -> None:
+    """Run the worker's job on a local file and write the raw transcript (no queue, no S3)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    try:
+        transcript = _transcribe_local(audio, config, model=model, device=device, language=language,
+                                       align=align, diarize=diarize)
+    except (ValueError, RuntimeError) as exc:  # PermanentJobError/ConfigError are ValueErrors
+        typer.echo(f"transcribe: {exc}", err=True)
+        raise typer.Exit(1) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(transcript.to_json(indent=True))
+    meta = transcript.metadata
+    typer.echo(f"{output}: {len(transcript.segments)} segments, model {meta.model if meta else '?'}, "
+               f"language {meta.language if meta else '?'}", err=True)
+
+
+def _transcribe_local(audio: Path, config_file: Path | None, *, model: str | None, device: str | None,
+                      language: str | None, align: bool, diarize: bool) -> Any:
+    from podwhisperer.runtime.config import PipelineConfig, load_config
+    from podwhisperer.worker.audio import probe_audio
+    from podwhisperer.worker.models import ModelCache, default_device
+    from podwhisperer.worker.speech import transcribe_file
+
+    if device not in (None, "cpu", "cuda"):
+        raise ValueError(f"--device must be cpu or cuda, got {device!r}")
+    config = load_config(config_file) if config_file else PipelineConfig()
+    overrides: dict[str, Any] = {"align": align, "diarize": diarize}
+    if model:
+        overrides["model"] = model
+    if language:
+        overrides["language"] = None if language == "auto" else language
+    cfg = config.with_overrides({"transcription": overrides}).transcription
+    probe_audio(audio, max_minutes=cfg.max_audio_minutes)
+    # An explicit --model must exist; the config's model may fall back to the packaged tiny.en offline.
+    models = ModelCache(device=device or default_device(), allow_fallback=False if model else None)
+    return transcribe_file(audio, cfg, models, source_key=audio.name, etag=_file_md5(audio))
+
+
+def _file_md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -9,7 +9,7 @@ is released for another attempt and the queue's redrive policy bounds the retrie
 from __future__ import annotations
 
 
-class PermanentJobError(Exception):
+class PermanentJobError(ValueError):
     """Bad input: retrying cannot help. ``str(error)`` is written for the person who uploaded."""
 
     error_type = "InvalidInput"

@@ -256,6 +256,12 @@ class ModelCache:
             return self._diarizers[cfg.diarization_model]
 
     def _load_diarizer(self, cfg: TranscriptionConfig) -> Diarizer | Unavailable:
+        if self._diarizer_factory is None and not self._diarization_model_obtainable(cfg.diarization_model):
+            reason = (f"diarization model {cfg.diarization_model!r} is not a local folder, not in the Hugging Face "
+                      "cache, and no Hugging Face token is set (it is a gated model); speakers were not assigned")
+            log.warning(reason)
+            return Unavailable(reason)
+
         try:
             if self._diarizer_factory is not None:
                 return self._diarizer_factory(cfg)
@@ -269,3 +275,15 @@ class ModelCache:
                       f"({type(exc).__name__}: {str(exc)[:300]}); speakers were not assigned")
             log.warning(reason)
             return Unavailable(reason)
+
+    def _diarization_model_obtainable(self, name: str) -> bool:
+        """Cheap check before importing pyannote: a folder, a cached snapshot, or a token to download with.
+
+        Without it, an offline laptop spends ~20 s in hub retries only to learn the model is missing.
+        """
+        if Path(name).is_dir() or self.hf_token:
+            return True
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name, "config.yaml", cache_dir=self.download_root)
+        return isinstance(cached, str)

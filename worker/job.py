@@ -1,0 +1,191 @@
+"""One job message → one raw transcript in the object store.
+
+``TranscriptionJob.run`` downloads the upload into a temporary folder (always removed), validates
+it with ffprobe, runs the WhisperX stages and writes ``output/<name>_raw_transcript.json`` (the key
+comes from the shared :func:`~podwhisperer.runtime.keys.output_keys`, so the Lambda looks in the same
+place). A raw transcript already made from the same object version (etag) with the same
+transcription settings is reused instead of recomputed: a redelivered message costs seconds, not a
+GPU hour.
+
+Bad input raises :class:`PermanentJobError` (re-exported here); everything else propagates and is
+treated as transient by the poller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore, normalize_etag
+from podwhisperer.runtime.config import ConfigError, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.keys import InputKeyError, output_keys
+from podwhisperer.runtime.transcript import Transcript, TranscriptError
+from podwhisperer.worker.audio import probe_audio
+from podwhisperer.worker.errors import InvalidAudioError, PermanentJobError
+from podwhisperer.worker.messages import JobMessage
+from podwhisperer.worker.models import Diarizer, ModelCache
+from podwhisperer.worker.speech import transcribe_file
+from podwhisperer.worker.timing import StageTimer
+
+__all__ = ["InvalidAudioError", "JobResult", "PermanentJobError", "TranscriptionJob", "transcription_fingerprint"]
+
+log = logging.getLogger(__name__)
+
+MAX_NOTES_IN_STATS = 5
+MAX_NOTE_CHARS = 300
+# Settings that change what Whisper writes; the others (timeouts, token path) do not invalidate a transcript.
+_FINGERPRINT_FIELDS = ("model", "language", "compute_type", "min_speakers", "max_speakers", "num_speakers",
+                       "initial_prompt", "hotwords", "suppress_numerals", "vad_onset", "vad_offset", "align",
+                       "diarize", "diarization_model")
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What the callback reports: where the raw transcript is, and a few small stats."""
+
+    raw_transcript_key: str
+    stats: dict[str, Any]
+
+    @property
+    def reused(self) -> bool:
+        return bool(self.stats.get("reused"))
+
+    def callback_result(self) -> dict[str, Any]:
+        return {"raw_transcript_key": self.raw_transcript_key, "stats": self.stats}
+
+
+def transcription_fingerprint(cfg: TranscriptionConfig) -> str:
+    """A short hash of the settings that shape the raw transcript (stored in its metadata)."""
+    settings = {name: getattr(cfg, name) for name in _FINGERPRINT_FIELDS}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return digest[:16]
+
+
+Transcriber = Callable[..., Transcript]
+
+
+class TranscriptionJob:
+    """Turns :class:`JobMessage` objects into raw transcripts; reusable across messages (models stay loaded)."""
+
+    def __init__(self, store: ObjectStore, models: ModelCache, config: PipelineConfig, *,
+                 diarizer: Diarizer | None = None, temp_root: Path | None = None,
+                 transcriber: Transcriber = transcribe_file) -> None:
+        self.store = store
+        self.models = models
+        self.config = config
+        self.diarizer = diarizer
+        self.temp_root = temp_root
+        self._transcribe = transcriber  # injectable so poller tests can use a fast fake
+
+    def run(self, message: JobMessage) -> JobResult:
+        """Transcribe ``message.s3_key`` (or reuse its transcript); raise PermanentJobError for bad input."""
+        started = time.perf_counter()
+        config = self._config_for(message)
+        raw_key = self._raw_transcript_key(message.s3_key, config)
+        etag, notes = self._current_etag(message)
+        fingerprint = transcription_fingerprint(config.transcription)
+        existing = self._reusable(raw_key, message.s3_key, etag, fingerprint)
+        if existing is not None:
+            log.info("reusing %s (same etag %s and settings)", raw_key, etag)
+            return JobResult(raw_key, _stats(existing, reused=True, wall=time.perf_counter() - started))
+        transcript = self._transcribe_object(message.s3_key, etag, config, fingerprint, notes)
+        timer = StageTimer()
+        with timer.stage("upload_raw_transcript"):
+            self.store.put(raw_key, transcript.to_json(), content_type="application/json")
+        stats = _stats(transcript, reused=False, wall=time.perf_counter() - started, extra_timer=timer)
+        return JobResult(raw_key, stats)
+
+    def _config_for(self, message: JobMessage) -> PipelineConfig:
+        if not message.config_overrides:
+            return self.config
+        try:
+            return self.config.with_overrides(message.config_overrides)
+        except ConfigError as exc:
+            raise PermanentJobError(f"Invalid config_overrides: {'; '.join(exc.errors)}") from None
+
+    @staticmethod
+    def _raw_transcript_key(s3_key: str, config: PipelineConfig) -> str:
+        try:
+            return output_keys(s3_key, config.storage).raw_transcript
+        except InputKeyError as exc:
+            raise PermanentJobError(str(exc)) from None
+
+    def _current_etag(self, message: JobMessage) -> tuple[str | None, list[str]]:
+        info = self.store.head(message.s3_key)
+        if info is None:
+            raise PermanentJobError(f"The uploaded object {message.s3_key!r} does not exist (deleted after upload?).")
+        etag = normalize_etag(info.etag)
+        wanted = normalize_etag(message.etag)
+        if wanted and etag != wanted:
+            note = f"The object changed after the job was queued (etag {wanted} → {etag}); transcribed the current one."
+            log.warning(note)
+            return etag, [note]
+        return etag, []
+
+    def _reusable(self, raw_key: str, s3_key: str, etag: str | None, fingerprint: str) -> Transcript | None:
+        if etag is None or self.store.head(raw_key) is None:
+            return None
+        try:
+            existing = Transcript.from_json(self.store.get(raw_key))
+        except (ObjectNotFoundError, TranscriptError) as exc:
+            log.warning("existing %s is unreadable, transcribing again: %s", raw_key, exc)
+            return None
+        meta = existing.metadata
+        if meta is None or meta.source_key != s3_key or normalize_etag(meta.source_etag) != etag:
+            return None
+        return existing if meta.extra.get("transcription_fingerprint") == fingerprint else None
+
+    def _transcribe_object(self, s3_key: str, etag: str | None, config: PipelineConfig, fingerprint: str,
+                           notes: list[str]) -> Transcript:
+        timer = StageTimer()
+        with tempfile.TemporaryDirectory(prefix="podwhisperer-", dir=self.temp_root) as temp:
+            local = Path(temp) / ("audio" + PurePosixPath(s3_key).suffix.lower()[:10])
+            with timer.stage("download"):
+                self._download(s3_key, local)
+            with timer.stage("validate_audio"):
+                info = probe_audio(local, max_minutes=config.transcription.max_audio_minutes)
+            transcript = self._transcribe(local, config.transcription, self.models, source_key=s3_key, etag=etag,
+                                          diarizer=self.diarizer)
+        meta = transcript.metadata
+        assert meta is not None, "transcribe_file always sets metadata"
+        extra = {**meta.extra, "transcription_fingerprint": fingerprint, "input_audio": info.to_dict()}
+        meta = replace(meta, stage_timings=timer.records() + meta.stage_timings, notes=notes + meta.notes,
+                       extra=extra)
+        return transcript.copy(metadata=meta)
+
+    def _download(self, s3_key: str, local: Path) -> None:
+        try:
+            self.store.download(s3_key, local)
+        except ObjectNotFoundError:
+            raise PermanentJobError(f"The uploaded object {s3_key!r} does not exist (deleted after upload?).") from None
+
+
+def _stats(transcript: Transcript, *, reused: bool, wall: float,
+           extra_timer: StageTimer | None = None) -> dict[str, Any]:
+    """Small JSON stats for the callback (a few hundred bytes; the callback limit is 256 KiB)."""
+    meta = transcript.metadata
+    words = list(transcript.words())
+    duration = meta.audio_duration if meta else None
+    stage_seconds = {} if reused or meta is None else {
+        r["stage"]: r["seconds"] for r in meta.stage_timings if r.get("status") != "skipped"}
+    if extra_timer is not None:
+        stage_seconds.update(extra_timer.seconds_by_stage())
+    notes = [n[:MAX_NOTE_CHARS] for n in (meta.notes if meta else [])][:MAX_NOTES_IN_STATS]
+    return {
+        "reused": reused, "model": meta.model if meta else None, "language": meta.language if meta else None,
+        "device": meta.device if meta else None, "audio_seconds": duration,
+        "aligned": meta.aligned if meta else None, "diarized": meta.diarized if meta else None,
+        "word_timing": meta.extra.get("word_timing") if meta else None,
+        "segments": len(transcript.segments), "words": len(words),
+        "speakers": len({w.speaker for w in words if w.speaker}),
+        "processing_seconds": round(wall, 3),
+        "realtime_factor": round(wall / duration, 4) if duration and not reused else None,
+        "stage_seconds": stage_seconds, "notes": notes,
+    }
