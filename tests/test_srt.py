@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 import srt
@@ -153,4 +154,4 @@ def test_output_parses_with_srt_package() -> None:
     subtitles = list(srt.parse(doc))
     assert [s.index for s in subtitles] == [1, 2, 3]
     assert subtitles[0].content == "Luciano: Hello, welcome to the podcast,\nthis line will wrap onto two lines."
-    assert all(a.end <= b.start for a, b in zip(subtitles, subtitles[1:], strict=False))
+    assert all(a.end <= b.start for a, b in pairwise(subtitles))
