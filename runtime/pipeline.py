@@ -222,16 +222,20 @@ class _TranscriptCache:
         self._items: dict[str, Transcript] = {}
         self._lock = threading.Lock()
 
+    def remember(self, key: str, transcript: Transcript) -> None:
+        """Keep a transcript just written under ``key``, so the next step need not parse it again."""
+        with self._lock:
+            self._items[key] = transcript
+            while len(self._items) > self._size:
+                self._items.pop(next(iter(self._items)))
+
     def load(self, key: str) -> Transcript:
         with self._lock:
             cached = self._items.get(key)
         if cached is not None:
             return cached
         transcript = Transcript.from_json(self._store.get(key))
-        with self._lock:
-            self._items[key] = transcript
-            while len(self._items) > self._size:
-                self._items.pop(next(iter(self._items)))
+        self.remember(key, transcript)
         return transcript
 
 
@@ -399,7 +403,8 @@ class _Run:
     def _snapshot_raw(self, source: Json, raw_key: str) -> Json:
         """Copy the raw transcript into the work prefix, so a concurrent upload cannot change our input."""
         data = self.deps.store.get(raw_key)
-        metadata = Transcript.from_json(data).metadata
+        transcript = Transcript.from_json(data)
+        metadata = transcript.metadata
         made_from = normalize_etag(metadata.source_etag) if metadata else None
         if made_from and source["etag"] and made_from != source["etag"]:
             return {"superseded": True, "reason": "the worker transcribed a newer version of the object"}
@@ -408,6 +413,7 @@ class _Run:
         key = f"{self.work_prefix(scope)}raw-{content[:16]}.json"
         if self.deps.store.head(key) is None:
             self.deps.store.put(key, data, "application/json")
+        self.transcripts.remember(key, transcript)
         return {"superseded": False, "scope": scope, "key": key, "chain": content, "stats": {}}
 
     # endregion
@@ -445,6 +451,7 @@ class _Run:
             if stats is None:
                 outcome = transform(self.transcripts.load(previous["key"]))
                 stats = self._commit(key, outcome.transcript.to_json(), outcome.stats)
+                self.transcripts.remember(key, outcome.transcript)
             return {"key": key, "chain": chain, "stats": stats}
 
         return self.step(name, run)
@@ -532,6 +539,7 @@ class _Run:
         transcript = self.transcripts.load(stage["key"])
         if self.deps.store.head(key) is None:
             self.deps.store.put(key, transcript.to_json(), "application/json")
+        self.transcripts.remember(key, transcript)
         return {"key": key, "chain": stage["chain"], "counts": transcript_counts(transcript)}
 
     def _render_captions(self, work: str, final: Json) -> Json:

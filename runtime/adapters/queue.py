@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,12 +102,15 @@ class InProcessJobQueue:
             self._start(job)
         return jobs
 
-    def drain(self, timeout: float | None = None) -> None:
-        """Wait for the jobs started so far (re-raising nothing: consumers report through callbacks)."""
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` s for the jobs started so far; True when all finished.
+
+        Consumers report through callbacks, so their exceptions are not re-raised here.
+        """
         with self._lock:
             futures = list(self._futures)
-        for future in futures:
-            future.exception(timeout=timeout)
+        _, not_done = wait(futures, timeout=timeout)
+        return not not_done
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -125,6 +125,7 @@ class LocalPipeline:
         return path
 
     def close(self) -> None:
+        self.queue.drain(timeout=2)  # let a consumer that already answered remove its spool file
         self.queue.close()
         self.runner.close()  # type: ignore[no-untyped-call]
 
