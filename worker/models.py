@@ -157,7 +157,7 @@ class ModelCache:
 
     def __init__(self, device: str = "cpu", compute_type: str | None = None, *, threads: int | None = None,
                  hf_token: str | None = None, download_root: str | None = None,
-                 allow_fallback: bool | None = None,
+                 allow_fallback: bool | None = None, align_models: dict[str, str] | None = None,
                  diarizer_factory: Callable[[TranscriptionConfig], Diarizer] | None = None) -> None:
         self.device = device
         self.compute_type = compute_type
@@ -165,6 +165,7 @@ class ModelCache:
         self.hf_token = hf_token
         self.download_root = download_root
         self.allow_fallback = allow_fallback
+        self.align_models = dict(align_models or {})  # language → wav2vec2 name or folder (else whisperx's default)
         self._diarizer_factory = diarizer_factory
         self._lock = threading.RLock()
         self._whisper: dict[tuple[str, str], WhisperHandle] = {}
@@ -241,6 +242,7 @@ class ModelCache:
 
         try:
             model, metadata = whisperx.load_align_model(language_code=language, device=self.device,
+                                                        model_name=self.align_models.get(language),
                                                         model_dir=self.download_root)
         except Exception as exc:  # unsupported language (ValueError), offline (URLError, OSError, hub errors)
             reason = f"no alignment model for language {language!r}: {type(exc).__name__}: {exc}"
