@@ -324,3 +324,12 @@ def test_three_hour_transcript_is_fast() -> None:
         elapsed.append(time.perf_counter() - start)
     # ~15-25 ms on one idle core; the bound leaves room for loaded CI machines.
     assert min(elapsed) < 0.25
+
+
+def test_words_carried_after_a_punctuation_cut_are_checked_again() -> None:
+    # Cutting after "okay." carries "the" over; the long word must still not join it (hypothesis found this).
+    cfg = NormalizationConfig(max_chars_per_line=16, max_lines_per_segment=1, max_words_per_segment=3,
+                              max_duration_seconds=1.0, min_duration_seconds=0)
+    ws = [{"word": w} for w in ["the", "okay.", "the", "Pneumonoultramicroscopicsilicovolcanoconiosis"]]
+    out = normalize_segments(transcript({"start": 0, "end": 0, "text": "x", "words": ws}), cfg)
+    assert texts(out.transcript) == ["the okay.", "the", "Pneumonoultramicroscopicsilicovolcanoconiosis"]

@@ -196,7 +196,18 @@ def _cut_before(words: Sequence[Word], tokens: Sequence[str], index: int, piece:
     carried = _Open(cut, speaker)
     for position in range(cut, index):
         _add_word(carried, words[position], len(tokens[position]), limits.line_chars)
+    if carried.count and _exceeds(carried, words[index], len(tokens[index]), limits):
+        pieces.append(_Piece(cut, index, _last_speaker(words, cut, index, speaker)))
+        carried = _Open(index, pieces[-1].speaker)
     return carried
+
+
+def _exceeds(piece: _Open, word: Word, length: int, limits: _Limits) -> bool:
+    """Whether adding the word would break a hard limit (the same test as the loop in _split_words)."""
+    return (piece.count >= limits.max_words or piece.chars + 1 + length > limits.max_chars
+            or (piece.lines >= limits.max_lines and piece.line_len + 1 + length > limits.line_chars)
+            or (word.end is not None and piece.first_time is not None
+                and word.end - piece.first_time > limits.max_duration))
 
 
 def _backtrack_cut(words: Sequence[Word], tokens: Sequence[str], index: int, piece: _Open, limits: _Limits) -> int:
