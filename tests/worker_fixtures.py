@@ -8,6 +8,7 @@ model, the moto server and the callback shim truly shared.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import re
 import subprocess
@@ -23,7 +24,8 @@ import boto3
 import jiwer
 import pytest
 
-SAMPLE_DIR = Path(__import__("pyannote.audio", fromlist=["x"]).__file__).parent / "sample"
+# Located without importing pyannote (that import costs seconds and loads torch).
+SAMPLE_DIR = Path(importlib.util.find_spec("pyannote.audio").submodule_search_locations[0]) / "sample"  # type: ignore
 REGION = "eu-west-1"
 
 
@@ -212,7 +214,7 @@ def worker_callback_shim() -> Iterator[CallbackShim]:
     shim = CallbackShim()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(shim))
     shim.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield shim
     server.shutdown()
@@ -223,4 +225,26 @@ def lambda_client(shim: CallbackShim) -> Any:
     from botocore.config import Config
 
     return boto3.client("lambda", endpoint_url=shim.endpoint, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}))
+                        aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
+
+
+# ----- fast stand-ins for the speech stages ------------------------------------------------------------------
+
+def fake_transcriber(calls: list[str] | None = None, delay: float = 0.0) -> Any:
+    """A ``transcribe_file`` stand-in: a two-word transcript with real-looking metadata, after ``delay`` s."""
+    import time
+
+    from podwhisperer.runtime.transcript import RawMetadata, Segment, Transcript, Word
+
+    def transcribe(audio_path: Path, cfg: Any, models: Any, *, source_key: str, etag: str | None,
+                   diarizer: Any = None) -> Transcript:
+        if calls is not None:
+            calls.append(source_key)
+        time.sleep(delay)
+        words = [Word("Hello", 0.1, 0.5, 0.9, "SPEAKER_00"), Word("there.", 0.6, 1.0, 0.9, "SPEAKER_00")]
+        meta = RawMetadata(source_key=source_key, source_etag=etag, model="fake", language="en", audio_duration=2.0,
+                           aligned=False, diarized=True, device="cpu",
+                           stage_timings=[{"stage": "transcribe", "status": "success", "seconds": delay}])
+        return Transcript(segments=[Segment(0.1, 1.0, " Hello there.", "SPEAKER_00", words)], metadata=meta)
+
+    return transcribe

@@ -1,0 +1,245 @@
+"""The poller against a moto SQS/S3 server on 127.0.0.1 and the loopback durable-callback shim.
+
+Timings are shrunk (1 s long polls, sub-second heartbeats and idle timeouts) so that each case takes
+a few seconds; the behaviour is the production one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from worker_fixtures import REGION, CallbackShim, aws_client, fake_transcriber, lambda_client, make_media
+
+from podwhisperer.runtime.adapters.storage import S3ObjectStore
+from podwhisperer.runtime.config import PipelineConfig
+from podwhisperer.worker.callbacks import CallbackSender
+from podwhisperer.worker.job import JobResult, TranscriptionJob
+from podwhisperer.worker.messages import JobMessage
+from podwhisperer.worker.models import ModelCache
+from podwhisperer.worker.poller import ExitReason, Poller, PollerSettings
+
+pytest_plugins = ["worker_fixtures"]
+BUCKET = "media"
+
+
+class Recorder:
+    """Wraps a boto3 client and records the calls made through it."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append((name, kwargs))
+            return method(**kwargs)
+
+        return call
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [kwargs for called, kwargs in self.calls if called == name]
+
+
+@dataclass
+class Aws:
+    sqs: Recorder
+    s3: Any
+    queue_url: str
+    dlq_url: str
+    shim: CallbackShim
+    tmp_path: Path
+
+    @property
+    def store(self) -> S3ObjectStore:
+        return S3ObjectStore(self.s3, BUCKET)
+
+    def send(self, body: dict[str, Any] | str) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body if isinstance(body, str) else json.dumps(body))
+
+    def upload(self, key: str, kind: str = "tone") -> str:
+        self.s3.upload_file(str(make_media(self.tmp_path / "media", kind)), BUCKET, key)
+        return str(self.s3.head_object(Bucket=BUCKET, Key=key)["ETag"])
+
+    def messages_left(self, queue_url: str | None = None) -> int:
+        attributes = self.sqs._client.get_queue_attributes(
+            QueueUrl=queue_url or self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def poller(self, job: Any, **overrides: Any) -> Poller:
+        settings = {"queue_url": self.queue_url, "wait_time_seconds": 1, "idle_timeout_seconds": 1.0,
+                    "visibility_timeout_seconds": 30, "heartbeat_interval_seconds": 0.3,
+                    "transient_retry_delay_seconds": 0, "job_check_interval_seconds": 0.05, **overrides}
+        return Poller(self.sqs, job, CallbackSender(lambda_client(self.shim), backoff_seconds=0.01),
+                      PollerSettings(**settings))
+
+    def job(self, calls: list[str] | None = None, store: Any = None, delay: float = 0.0) -> TranscriptionJob:
+        return TranscriptionJob(store or self.store, ModelCache(), PipelineConfig(),
+                                transcriber=fake_transcriber(calls, delay))
+
+
+@pytest.fixture()
+def aws(worker_moto: str, worker_callback_shim: CallbackShim, tmp_path: Path) -> Aws:
+    sqs, s3 = aws_client("sqs", worker_moto), aws_client("s3", worker_moto)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    dlq_url = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
+    queue_url = sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    return Aws(Recorder(sqs), s3, queue_url, dlq_url, worker_callback_shim, tmp_path)
+
+
+def job_body(key: str, callback_id: str, etag: str | None = None) -> dict[str, Any]:
+    return {"s3_key": key, "callback_id": callback_id, "etag": etag}
+
+
+def test_success_path_writes_transcript_completes_callback_and_deletes(aws: Aws) -> None:
+    etag = aws.upload("input/shows/ep1.wav")
+    aws.send(job_body("input/shows/ep1.wav", "cb-1", etag))
+    assert aws.poller(aws.job()).run() is ExitReason.IDLE
+    [success] = aws.shim.of_kind("succeed")
+    result = json.loads(success["body"])
+    assert result["raw_transcript_key"] == "output/shows/ep1_raw_transcript.json"
+    assert result["stats"]["words"] == 2 and len(success["body"]) < 4096
+    assert aws.s3.head_object(Bucket=BUCKET, Key=result["raw_transcript_key"])
+    assert aws.messages_left() == 0
+    [receive, *_] = aws.sqs.named("receive_message")
+    assert receive["MaxNumberOfMessages"] == 1 and receive["VisibilityTimeout"] == 30
+
+
+def test_heartbeats_extend_visibility_and_reach_the_pipeline_during_a_slow_job(aws: Aws) -> None:
+    aws.upload("input/long.wav")
+    aws.send(job_body("input/long.wav", "cb-slow"))
+    aws.poller(aws.job(delay=1.3)).run()
+    assert aws.shim.kinds("cb-slow")[:3] == ["heartbeat"] * 3 and aws.shim.kinds("cb-slow")[-1] == "succeed"
+    extensions = [c for c in aws.sqs.named("change_message_visibility") if c["VisibilityTimeout"] == 30]
+    assert len(extensions) >= 3
+    assert aws.messages_left() == 0
+
+
+def test_exits_when_idle(aws: Aws) -> None:
+    started = time.monotonic()
+    assert aws.poller(aws.job(), idle_timeout_seconds=1.5).run() is ExitReason.IDLE
+    assert 1.4 <= time.monotonic() - started < 4.0
+    assert all(c["WaitTimeSeconds"] <= 1 for c in aws.sqs.named("receive_message"))
+
+
+def test_warmup_keeps_the_worker_alive_and_only_extends(aws: Aws) -> None:
+    until = datetime.now(UTC) + timedelta(seconds=3)
+    aws.send({"type": "warmup", "until": until.isoformat()})
+    aws.send({"type": "warmup", "until": (until - timedelta(seconds=2)).isoformat()})  # earlier: ignored
+    started = time.monotonic()
+    assert aws.poller(aws.job(), idle_timeout_seconds=0.5).run() is ExitReason.IDLE
+    assert time.monotonic() - started >= 2.5
+    assert aws.messages_left() == 0 and aws.shim.calls == []
+
+
+def test_sigterm_mid_job_releases_the_message_without_a_callback(aws: Aws) -> None:
+    aws.upload("input/ep.wav")
+    aws.send(job_body("input/ep.wav", "cb-term"))
+    started, finish = threading.Event(), threading.Event()
+
+    class BlockingJob:
+        def run(self, message: JobMessage) -> JobResult:
+            started.set()
+            finish.wait(30)
+            return JobResult("never-used", {})
+
+    def terminate_when_started() -> None:
+        if started.wait(10):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    poller = aws.poller(BlockingJob())
+    threading.Thread(target=terminate_when_started, daemon=True).start()
+    begin = time.monotonic()
+    with poller.signal_handlers():
+        reason = poller.run()
+    finish.set()
+    assert reason is ExitReason.STOPPED and time.monotonic() - begin < 5
+    assert aws.shim.calls == [] or set(aws.shim.kinds()) == {"heartbeat"}
+    again = aws.sqs._client.receive_message(QueueUrl=aws.queue_url, WaitTimeSeconds=0)["Messages"]
+    assert json.loads(again[0]["Body"])["callback_id"] == "cb-term"  # visible again at once
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_malformed_bodies_are_dead_lettered_and_their_callback_failed(aws: Aws) -> None:
+    aws.send("not json at all")
+    aws.send({"s3_key": 42, "callback_id": "cb-bad"})
+    assert aws.poller(aws.job()).run() is ExitReason.IDLE
+    assert aws.messages_left() == 0
+    dead = aws.sqs._client.receive_message(QueueUrl=aws.dlq_url, MaxNumberOfMessages=10,
+                                           MessageAttributeNames=["All"])["Messages"]
+    assert sorted(m["Body"][:8] for m in dead) == ["not json", '{"s3_key']
+    assert all("podwhisperer-error" in m["MessageAttributes"] for m in dead)
+    [failure] = aws.shim.of_kind("fail")
+    assert failure["id"] == "cb-bad" and json.loads(failure["body"])["ErrorType"] == "MalformedJobMessage"
+
+
+def test_non_audio_upload_fails_the_callback_once_and_deletes_the_message(aws: Aws) -> None:
+    aws.upload("input/slides.mp3", kind="text")
+    calls: list[str] = []
+    aws.send(job_body("input/slides.mp3", "cb-text"))
+    assert aws.poller(aws.job(calls)).run() is ExitReason.IDLE
+    [failure] = aws.shim.of_kind("fail")
+    error = json.loads(failure["body"])
+    assert error["ErrorType"] == "InvalidAudio" and "not a readable audio" in error["ErrorMessage"]
+    assert aws.messages_left() == 0 and calls == []
+    assert "Contents" not in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="output/")
+
+
+class FlakyStore:
+    """An object store whose first ``failures`` downloads fail like a dropped connection."""
+
+    def __init__(self, store: S3ObjectStore, failures: int) -> None:
+        self._store = store
+        self.failures = failures
+
+    def download(self, key: str, path: Path) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise EndpointConnectionError(endpoint_url="https://s3.eu-west-1.amazonaws.com")
+        self._store.download(key, path)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_transient_s3_error_is_retried_then_succeeds(aws: Aws) -> None:
+    aws.upload("input/ep.wav")
+    aws.send(job_body("input/ep.wav", "cb-flaky"))
+    assert aws.poller(aws.job(store=FlakyStore(aws.store, failures=1))).run() is ExitReason.IDLE
+    assert aws.shim.kinds("cb-flaky") == ["succeed"]
+    assert aws.messages_left() == 0 and aws.messages_left(aws.dlq_url) == 0
+    assert [c["VisibilityTimeout"] for c in aws.sqs.named("change_message_visibility")] == [0]  # released once
+
+
+def test_transient_errors_until_max_receives_fail_the_callback_and_dead_letter(aws: Aws) -> None:
+    aws.upload("input/ep.wav")
+    aws.send(job_body("input/ep.wav", "cb-poison"))
+    aws.poller(aws.job(store=FlakyStore(aws.store, failures=99))).run()
+    assert aws.shim.kinds("cb-poison") == ["fail"]  # told once, on the last allowed delivery
+    assert "gave up after 3 attempts" in json.loads(aws.shim.of_kind("fail")[0]["body"])["ErrorMessage"]
+    assert aws.messages_left() == 0 and aws.messages_left(aws.dlq_url) == 1
+
+
+def test_duplicate_delivery_makes_one_transcript_and_tolerates_already_completed(aws: Aws) -> None:
+    etag = aws.upload("input/ep.wav")
+    calls: list[str] = []
+    aws.send(job_body("input/ep.wav", "cb-dup", etag))
+    aws.send(job_body("input/ep.wav", "cb-dup", etag))
+    assert aws.poller(aws.job(calls)).run() is ExitReason.IDLE
+    assert calls == ["input/ep.wav"]  # the second delivery reused the transcript
+    assert aws.shim.kinds("cb-dup") == ["succeed", "succeed"]  # the second was answered "already completed"
+    assert aws.messages_left() == 0
