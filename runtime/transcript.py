@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -225,25 +225,46 @@ def _segment_from_dict(data: Any, index: int) -> Segment:
         end=_optional_float(data.get("end"), f"{where}.end") or 0.0,
         text=text,
         speaker=_optional_str(data.get("speaker"), f"{where}.speaker"),
-        words=None if raw_words is None else [_word_from_dict(w, f"{where}.words[{j}]")
-                                              for j, w in enumerate(raw_words)],
-        extra={k: v for k, v in data.items() if k not in _SEGMENT_KEYS},
+        words=None if raw_words is None else _words_from_list(raw_words, where),
+        extra=_unknown_fields(data, _SEGMENT_KEYS),
     )
 
 
-def _word_from_dict(data: Any, where: str) -> Word:
-    if not isinstance(data, Mapping) or not isinstance(data.get("word"), str):
+_NUMBER_OR_NONE = frozenset({float, int, type(None)})
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
+def _words_from_list(raw_words: list[Any], where: str) -> list[Word]:
+    """Parse words on a fast path: one type check per field; errors are located only when raised."""
+    words = []
+    for index, data in enumerate(raw_words):
+        if type(data) is not dict:
+            raise TranscriptError(f"{where}.words[{index}] needs a string 'word'")
+        get = data.get
+        text, start, end, score, speaker = get("word"), get("start"), get("end"), get("score"), get("speaker")
+        if (type(text) is not str or type(start) not in _NUMBER_OR_NONE or type(end) not in _NUMBER_OR_NONE
+                or type(score) not in _NUMBER_OR_NONE or type(speaker) not in _STR_OR_NONE):
+            _raise_word_error(data, f"{where}.words[{index}]")
+        if score != score:  # NaN: WhisperX writes it for unscored words in some versions
+            score = None
+        if start != start or end != end:
+            start = end = None
+        words.append(Word(cast(str, text), start, end, score, speaker, _unknown_fields(data, _WORD_KEYS)))
+    return words
+
+
+def _unknown_fields(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    if not data.keys() - known:
+        return {}
+    return {k: v for k, v in data.items() if k not in known}
+
+
+def _raise_word_error(data: Mapping[str, Any], where: str) -> None:
+    if not isinstance(data.get("word"), str):
         raise TranscriptError(f"{where} needs a string 'word'")
-    get = data.get
-    extra = {k: v for k, v in data.items() if k not in _WORD_KEYS}
-    return Word(
-        word=data["word"],
-        start=_optional_float(get("start"), where + ".start"),
-        end=_optional_float(get("end"), where + ".end"),
-        score=_optional_float(get("score"), where + ".score"),
-        speaker=_optional_str(get("speaker"), where + ".speaker"),
-        extra=extra,
-    )
+    for name in ("start", "end", "score"):
+        _optional_float(data.get(name), f"{where}.{name}")
+    _optional_str(data.get("speaker"), f"{where}.speaker")
 
 
 def _optional_float(value: Any, where: str) -> float | None:
