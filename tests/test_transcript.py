@@ -1,0 +1,78 @@
+"""The transcript model: WhisperX shape, lossless round trips, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+
+from podwhisperer.runtime.transcript import METADATA_KEY, RawMetadata, Transcript, TranscriptError
+
+WHISPERX = {
+    "segments": [
+        {"start": 0.5, "end": 2.0, "text": " Hello world", "speaker": "SPEAKER_00", "avg_logprob": -0.2,
+         "words": [{"word": "Hello", "start": 0.5, "end": 1.0, "score": 0.9, "speaker": "SPEAKER_00"},
+                   {"word": "world", "start": 1.1, "end": 2.0, "score": 0.8, "chars": [1, 2]}]},
+        {"start": 2.5, "end": 3.0, "text": " In 2024", "words": [{"word": "In", "start": 2.5, "end": 2.7},
+                                                               {"word": "2024"}]},
+    ],
+    "word_segments": [{"word": "Hello", "start": 0.5, "end": 1.0}],
+    "language": "en",
+    METADATA_KEY: {"source_key": "input/ep1.mp3", "source_etag": "abc", "model": "tiny.en", "audio_duration": 3.2,
+                   "stage_timings": [{"step": "transcribe", "duration_ms": 10}], "custom": 1},
+}
+
+
+def test_round_trip_preserves_every_field_including_unknown_ones() -> None:
+    transcript = Transcript.from_dict(WHISPERX)
+    assert orjson.loads(transcript.to_json()) == WHISPERX
+
+
+def test_typed_access_to_words_and_metadata() -> None:
+    transcript = Transcript.from_dict(WHISPERX)
+    words = list(transcript.words())
+    assert [w.word for w in words] == ["Hello", "world", "In", "2024"]
+    assert words[3].start is None and not words[3].timed and words[0].timed
+    assert words[1].extra == {"chars": [1, 2]}
+    assert transcript.metadata == RawMetadata.from_dict(WHISPERX[METADATA_KEY])  # type: ignore[arg-type]
+    assert transcript.duration == 3.2
+
+
+def test_nan_scores_written_by_python_json_are_read_as_missing() -> None:
+    payload = json.dumps({"segments": [{"start": 0, "end": 1, "text": "a",
+                                        "words": [{"word": "a", "start": 0, "end": 1, "score": float("nan")}]}]})
+    word = next(Transcript.from_json(payload).words())
+    assert word.score is None and word.start == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "a transcript is a JSON object, got list"),
+        ({"text": "hi"}, "a transcript needs a 'segments' list"),
+        ({"segments": [{"start": "zero", "end": 1, "text": "x"}]}, "segments[0].start must be a number"),
+        ({"segments": [{"start": 0, "end": 1, "text": "x", "words": [{"start": 0}]}]},
+         "segments[0].words[0] needs a string 'word'"),
+        ({"segments": [{"start": 0, "end": 1, "text": "x", "words": [{"word": "x", "end": "1"}]}]},
+         "segments[0].words[0].end must be a number"),
+        ({"segments": [{"start": 0, "end": 1, "text": "x", "words": [{"word": "x", "speaker": 3}]}]},
+         "segments[0].words[0].speaker must be a string"),
+        ({"segments": [], METADATA_KEY: {"model": "x"}}, "needs a string 'source_key'"),
+    ],
+)
+def test_bad_documents_name_the_problem(document: object, message: str) -> None:
+    with pytest.raises(TranscriptError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        Transcript.from_dict(document)
+
+
+def test_invalid_json_is_a_transcript_error() -> None:
+    with pytest.raises(TranscriptError, match="not valid JSON"):
+        Transcript.from_json(b"{not json")
+
+
+def test_word_segments_are_rebuilt_from_edited_words() -> None:
+    transcript = Transcript.from_dict(WHISPERX)
+    edited = transcript.copy(segments=transcript.segments[:1]).with_word_segments_rebuilt()
+    assert [w["word"] for w in edited.word_segments or []] == ["Hello", "world"]
+    assert transcript.word_segments == WHISPERX["word_segments"]
