@@ -41,14 +41,15 @@ def test_the_packaged_tiny_en_resolves_without_network() -> None:
 
 
 def test_a_model_in_the_local_cache_is_found_by_name(tmp_path: Path) -> None:
-    snapshot = tmp_path / "hf" / "hub" / "models--Systran--faster-whisper-small" / "snapshots" / "abc123"
+    hub = tmp_path / "hub"  # passed explicitly: huggingface_hub reads HF_HOME only when first imported
+    snapshot = hub / "models--Systran--faster-whisper-small" / "snapshots" / "abc123"
     snapshot.mkdir(parents=True)
     for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
         (snapshot / name).write_text("x")
     refs = snapshot.parents[1] / "refs"
     refs.mkdir()
     (refs / "main").write_text("abc123")
-    assert resolve_model("small") == str(snapshot)
+    assert resolve_model("small", download_root=str(hub)) == str(snapshot)
 
 
 def test_the_default_model_falls_back_to_tiny_en_with_a_notice(caplog: pytest.LogCaptureFixture) -> None:

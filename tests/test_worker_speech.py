@@ -158,3 +158,23 @@ def test_job_writes_the_raw_transcript_and_reuses_it(worker_models: Any, worker_
     assert second.reused and second.raw_transcript_key == first.raw_transcript_key
     assert calls == ["input/shows/ep 1.wav"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("podwhisperer-")] == []
+
+
+def test_alignment_stage_runs_when_an_alignment_model_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batched + wav2vec2 path, with a tiny random-weight model (plumbing: timings are meaningless)."""
+    import nltk
+    from worker_fixtures import empty_punkt_tab, tiny_wav2vec2
+
+    from podwhisperer.worker.models import ModelCache
+
+    monkeypatch.setattr(nltk.data, "path", [str(empty_punkt_tab(tmp_path / "nltk")), *nltk.data.path])
+    aligner = str(tiny_wav2vec2(tmp_path / "w2v"))
+    models = ModelCache(device="cpu", compute_type="int8", threads=2, align_models={"en": aligner})
+    cfg = TINY.model_copy(update={"diarize": False})
+    transcript = transcribe_file(SAMPLE_DIR / "sample.wav", cfg, models, source_key="input/s.wav", etag=None)
+    meta = transcript.metadata
+    assert meta is not None and meta.aligned is True and meta.extra["word_timing"] == "wav2vec2"
+    assert [r["stage"] for r in meta.stage_timings if r["status"] == "success"][-2:] == ["transcribe", "align"]
+    words = list(transcript.words())
+    assert len(words) > 50 and all(w.start is not None for w in words)
+    assert transcript.word_segments is not None and len(transcript.word_segments) == len(words)

@@ -248,3 +248,40 @@ def fake_transcriber(calls: list[str] | None = None, delay: float = 0.0) -> Any:
         return Transcript(segments=[Segment(0.1, 1.0, " Hello there.", "SPEAKER_00", words)], metadata=meta)
 
     return transcribe
+
+
+def tiny_wav2vec2(directory: Path) -> Path:
+    """A 170 KB random-weight wav2vec2 CTC model and processor: exercises ``whisperx.align`` offline.
+
+    The timings it gives mean nothing (random weights); it checks the data flow of the align stage.
+    """
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
+
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab = {c: i for i, c in enumerate(["<pad>", "<s>", "</s>", "<unk>", "|", *"abcdefghijklmnopqrstuvwxyz'"])}
+    (directory / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = Wav2Vec2CTCTokenizer(str(directory / "vocab.json"), unk_token="<unk>", pad_token="<pad>",
+                                     word_delimiter_token="|")
+    features = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                                        return_attention_mask=False)
+    Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer).save_pretrained(directory)
+    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                            intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
+                            num_conv_pos_embedding_groups=4, pad_token_id=0)
+    Wav2Vec2ForCTC(config).save_pretrained(directory)
+    return directory
+
+
+def empty_punkt_tab(directory: Path) -> Path:
+    """nltk's punkt_tab with no abbreviations (whisperx.align needs it; nltk would download it)."""
+    english = directory / "tokenizers" / "punkt_tab" / "english"
+    english.mkdir(parents=True, exist_ok=True)
+    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+        (english / name).touch()
+    return directory

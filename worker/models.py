@@ -194,9 +194,9 @@ class ModelCache:
             return self._whisper[key]
 
     def _load_whisper(self, name: str, compute_type: str) -> WhisperHandle:
-        from whisperx.asr import WhisperModel  # heavy import: only when a model is really needed
-
         source = resolve_model_source(name, allow_fallback=self.allow_fallback, download_root=self.download_root)
+        from whisperx.asr import WhisperModel  # heavy import (torch): only once the model is known to exist
+
         log.info("loading Whisper %s from %s (%s, %s)", source.display_name, source.path, self.device, compute_type)
         model = WhisperModel(source.path, device=self.device, compute_type=compute_type, cpu_threads=self.threads)
         return WhisperHandle(model=model, source=source, compute_type=compute_type)
