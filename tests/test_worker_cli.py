@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from typer.testing import CliRunner
-from worker_fixtures import SAMPLE_DIR, make_media
+from worker_helpers import SAMPLE_DIR, make_media
 
 from podwhisperer.runtime.transcript import Transcript
 from podwhisperer.worker.cli import WorkerEnv, WorkerEnvError, app, build_poller

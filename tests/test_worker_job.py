@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_fixtures import fake_transcriber, make_media
+from worker_helpers import fake_transcriber, make_media
 
 from podwhisperer.runtime.adapters.storage import FileObjectStore
 from podwhisperer.runtime.config import PipelineConfig

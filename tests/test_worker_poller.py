@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from worker_fixtures import REGION, CallbackShim, aws_client, fake_transcriber, lambda_client, make_media
+from worker_helpers import REGION, CallbackShim, aws_client, fake_transcriber, lambda_client, make_media
 
 from podwhisperer.runtime.adapters.storage import S3ObjectStore
 from podwhisperer.runtime.config import PipelineConfig

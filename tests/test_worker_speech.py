@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_fixtures import SAMPLE_DIR, rttm_turns, stm_reference, turns_diarizer, wer
+from worker_helpers import SAMPLE_DIR, rttm_turns, stm_reference, turns_diarizer, wer
 
 from podwhisperer.runtime.adapters.storage import FileObjectStore
 from podwhisperer.runtime.config import PipelineConfig, TranscriptionConfig
@@ -54,11 +54,9 @@ def assert_word_timings_sane(transcript: Transcript, duration: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_transcript() -> tuple[Transcript, Any]:
-    from worker_fixtures import shared_models
-
+def sample_transcript(worker_models: Any) -> tuple[Transcript, Any]:
     diarizer = turns_diarizer(rttm_turns())
-    transcript = transcribe_file(SAMPLE_DIR / "sample.wav", TINY, shared_models(), source_key="input/sample.wav",
+    transcript = transcribe_file(SAMPLE_DIR / "sample.wav", TINY, worker_models, source_key="input/sample.wav",
                                  etag="abc", diarizer=diarizer)
     return transcript, diarizer
 
@@ -163,7 +161,7 @@ def test_job_writes_the_raw_transcript_and_reuses_it(worker_models: Any, worker_
 def test_alignment_stage_runs_when_an_alignment_model_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The batched + wav2vec2 path, with a tiny random-weight model (plumbing: timings are meaningless)."""
     import nltk
-    from worker_fixtures import empty_punkt_tab, tiny_wav2vec2
+    from worker_helpers import empty_punkt_tab, tiny_wav2vec2
 
     from podwhisperer.worker.models import ModelCache
 

@@ -1,287 +1,65 @@
-"""Shared, expensive things for the worker tests (imported by the test_worker_* modules).
-
-Expensive objects are built once per session through ``functools.cache``: a fixture imported into
-several modules is registered once per module by pytest, so the cache is what makes the tiny.en
-model, the moto server and the callback shim truly shared.
+"""Shared, expensive fixtures for the worker tests. Test modules load them with
+``pytest_plugins = ["worker_fixtures"]`` (so each is built once per session, however many modules use
+it) and import plain helpers from ``worker_helpers``.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
-import re
-import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
-import jiwer
 import pytest
-
-# Located without importing pyannote (that import costs seconds and loads torch).
-SAMPLE_DIR = Path(importlib.util.find_spec("pyannote.audio").submodule_search_locations[0]) / "sample"  # type: ignore
-REGION = "eu-west-1"
+from worker_helpers import CallbackShim, callback_handler_for
 
 
-# ----- speech ------------------------------------------------------------------------------------------------
-
-@functools.cache
-def shared_models() -> Any:
-    """One CPU ModelCache for the whole session; tiny.en is loaded on first use and then kept."""
+@pytest.fixture(scope="session")
+def worker_models() -> Any:
+    """One CPU ModelCache for the session: tiny.en is loaded on first use and then kept."""
     from podwhisperer.worker.models import ModelCache
 
     return ModelCache(device="cpu", compute_type="int8", threads=2)
 
 
-@pytest.fixture()
-def worker_models() -> Any:
-    return shared_models()
-
-
-def normalise(text: str) -> str:
-    """The WER normalisation of the reference notes: lowercase, '-' → space, keep [a-z0-9' ]."""
-    text = text.lower().replace("-", " ")
-    text = re.sub(r"[^a-z0-9' ]", " ", text)
-    return " ".join(text.split())
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    return float(jiwer.wer(normalise(reference), normalise(hypothesis)))
-
-
-def stm_reference() -> str:
-    """sample.stm: ``file channel speaker start end <label>? text...``, in time order."""
-    rows = []
-    for line in (SAMPLE_DIR / "sample.stm").read_text().splitlines():
-        if not line.strip() or line.startswith(";;"):
-            continue
-        parts = line.split()
-        text = " ".join(p for p in parts[5:] if not (p.startswith("<") and p.endswith(">")))
-        rows.append((float(parts[3]), text))
-    return " ".join(text for _, text in sorted(rows))
-
-
-def rttm_turns() -> list[dict[str, Any]]:
-    turns = []
-    for line in (SAMPLE_DIR / "sample.rttm").read_text().splitlines():
-        parts = line.split()
-        start, duration = float(parts[3]), float(parts[4])
-        turns.append({"start": start, "end": start + duration, "speaker": parts[7]})
-    return turns
-
-
-def turns_diarizer(turns: list[dict[str, Any]]) -> Any:
-    """A :class:`Diarizer` that returns known turns (as pyannote would), recording the speaker bounds."""
-    import pandas as pd
-
-    frame = pd.DataFrame(turns)[["start", "end", "speaker"]]
-    calls: list[dict[str, Any]] = []
-
-    def diarize(audio: Any, **bounds: Any) -> Any:
-        calls.append(bounds)
-        return frame
-
-    diarize.calls = calls  # type: ignore[attr-defined]
-    return diarize
-
-
-@functools.cache
-def dialogue_clip(directory: str, snr_db: float | None = 15.0, seed: int = 7) -> tuple[Path, dict[str, Any]]:
+@pytest.fixture(scope="session")
+def worker_dialogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The generated two-voice clip with seeded 15 dB noise, and its reference text and turns."""
     from fixtures.make_dialogue import synthesize
 
-    path = Path(directory) / f"dialogue-{snr_db}-{seed}.wav"
-    return path, synthesize(path, snr_db=snr_db, seed=seed)
+    path = tmp_path_factory.mktemp("dialogue") / "dialogue-15db.wav"
+    return path, synthesize(path, snr_db=15.0, seed=7)
 
 
-@pytest.fixture()
-def worker_dialogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return dialogue_clip(str(tmp_path_factory.getbasetemp()))
-
-
-def make_media(directory: Path, kind: str) -> Path:
-    """Small real files made with ffmpeg/sox: tone (2 s), video (no audio), text, empty wav, long (silence)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / {"tone": "tone.wav", "video": "video.mp4", "text": "notes.mp3", "empty": "empty.wav",
-                        "long": "long.mp3", "mp3": "tone.mp3"}[kind]
-    commands = {
-        "tone": ["sox", "-n", "-r", "16000", "-c", "1", str(path), "synth", "2", "sine", "440"],
-        "mp3": ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=2", str(path)],
-        "video": ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x64:rate=5",
-                  "-c:v", "mpeg4", str(path)],
-        "empty": ["sox", "-n", "-r", "16000", "-c", "1", str(path), "trim", "0", "0"],
-        "long": ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "130",
-                 "-b:a", "8k", str(path)],
-    }
-    if kind == "text":
-        path.write_text("this is not audio, just a text file named .mp3\n")
-    else:
-        subprocess.run(commands[kind], check=True)
-    return path
-
-
-# ----- AWS: moto server and the durable-callback shim --------------------------------------------------------
-
-@functools.cache
-def _moto_endpoint() -> str:
+@pytest.fixture(scope="session")
+def worker_moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    return f"http://{host}:{port}"
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 @pytest.fixture()
-def worker_moto() -> str:
-    """A moto server on 127.0.0.1 (one per session), reset before every test."""
-    endpoint = _moto_endpoint()
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
-    return endpoint
-
-
-def aws_client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
-
-
-@dataclass
-class CallbackShim:
-    """Loopback stand-in for the Lambda durable-callback API: records calls, closes callbacks once."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    completed: set[str] = field(default_factory=set)
-    unknown: set[str] = field(default_factory=set)  # ids answered 404 (expired)
-    throttle_next: int = 0  # answer this many requests with 429 first
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    endpoint: str = ""
-
-    def kinds(self, callback_id: str | None = None) -> list[str]:
-        with self.lock:
-            return [c["kind"] for c in self.calls if callback_id is None or c["id"] == callback_id]
-
-    def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [c for c in self.calls if c["kind"] == kind]
-
-    def answer(self, callback_id: str, kind: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        with self.lock:
-            self.calls.append({"id": callback_id, "kind": kind, "body": body})
-            if self.throttle_next > 0:
-                self.throttle_next -= 1
-                return 429, {"__type": "TooManyRequestsException", "message": "slow down"}
-            if callback_id in self.unknown:
-                return 404, {"__type": "ResourceNotFoundException", "message": "callback not found"}
-            if callback_id in self.completed:
-                return 409, {"__type": "CallbackTimeoutException", "message": "callback already completed"}
-            if kind in ("succeed", "fail"):
-                self.completed.add(callback_id)
-            return 200, {}
-
-
-_ROUTE = re.compile(r"^/2025-12-01/durable-execution-callbacks/(?P<id>[^/]+)/(?P<kind>succeed|fail|heartbeat)$")
-
-
-def _handler_for(shim: CallbackShim) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            match = _ROUTE.match(self.path)
-            status, payload = (404, {"__type": "UnknownOperationException"}) if match is None else shim.answer(
-                urllib.request.unquote(match["id"]), match["kind"], body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if status >= 400:
-                self.send_header("x-amzn-ErrorType", payload["__type"])
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            return
-
-    return Handler
+def worker_moto(worker_moto_server: str) -> str:
+    """The session's moto server on 127.0.0.1, reset before every test."""
+    request = urllib.request.Request(f"{worker_moto_server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request).read()
+    return worker_moto_server
 
 
 @pytest.fixture()
 def worker_callback_shim() -> Iterator[CallbackShim]:
+    """A fresh loopback durable-callback API per test."""
     shim = CallbackShim()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(shim))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), callback_handler_for(shim))
     shim.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield shim
     server.shutdown()
     server.server_close()
-
-
-def lambda_client(shim: CallbackShim) -> Any:
-    from botocore.config import Config
-
-    return boto3.client("lambda", endpoint_url=shim.endpoint, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
-
-
-# ----- fast stand-ins for the speech stages ------------------------------------------------------------------
-
-def fake_transcriber(calls: list[str] | None = None, delay: float = 0.0) -> Any:
-    """A ``transcribe_file`` stand-in: a two-word transcript with real-looking metadata, after ``delay`` s."""
-    import time
-
-    from podwhisperer.runtime.transcript import RawMetadata, Segment, Transcript, Word
-
-    def transcribe(audio_path: Path, cfg: Any, models: Any, *, source_key: str, etag: str | None,
-                   diarizer: Any = None) -> Transcript:
-        if calls is not None:
-            calls.append(source_key)
-        time.sleep(delay)
-        words = [Word("Hello", 0.1, 0.5, 0.9, "SPEAKER_00"), Word("there.", 0.6, 1.0, 0.9, "SPEAKER_00")]
-        meta = RawMetadata(source_key=source_key, source_etag=etag, model="fake", language="en", audio_duration=2.0,
-                           aligned=False, diarized=True, device="cpu",
-                           stage_timings=[{"stage": "transcribe", "status": "success", "seconds": delay}])
-        return Transcript(segments=[Segment(0.1, 1.0, " Hello there.", "SPEAKER_00", words)], metadata=meta)
-
-    return transcribe
-
-
-def tiny_wav2vec2(directory: Path) -> Path:
-    """A 170 KB random-weight wav2vec2 CTC model and processor: exercises ``whisperx.align`` offline.
-
-    The timings it gives mean nothing (random weights); it checks the data flow of the align stage.
-    """
-    from transformers import (
-        Wav2Vec2Config,
-        Wav2Vec2CTCTokenizer,
-        Wav2Vec2FeatureExtractor,
-        Wav2Vec2ForCTC,
-        Wav2Vec2Processor,
-    )
-
-    directory.mkdir(parents=True, exist_ok=True)
-    vocab = {c: i for i, c in enumerate(["<pad>", "<s>", "</s>", "<unk>", "|", *"abcdefghijklmnopqrstuvwxyz'"])}
-    (directory / "vocab.json").write_text(json.dumps(vocab))
-    tokenizer = Wav2Vec2CTCTokenizer(str(directory / "vocab.json"), unk_token="<unk>", pad_token="<pad>",
-                                     word_delimiter_token="|")
-    features = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
-                                        return_attention_mask=False)
-    Wav2Vec2Processor(feature_extractor=features, tokenizer=tokenizer).save_pretrained(directory)
-    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                            intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
-                            num_conv_pos_embedding_groups=4, pad_token_id=0)
-    Wav2Vec2ForCTC(config).save_pretrained(directory)
-    return directory
-
-
-def empty_punkt_tab(directory: Path) -> Path:
-    """nltk's punkt_tab with no abbreviations (whisperx.align needs it; nltk would download it)."""
-    english = directory / "tokenizers" / "punkt_tab" / "english"
-    english.mkdir(parents=True, exist_ok=True)
-    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-        (english / name).touch()
-    return directory
