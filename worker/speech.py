@@ -66,7 +66,11 @@ def _load_audio(run: _Run, audio_path: Path) -> Any:
     import whisperx
 
     with run.timer.stage("load_audio"):
-        audio = whisperx.load_audio(str(audio_path))  # ffmpeg → 16 kHz mono float32; no separate WAV step
+        try:
+            audio = whisperx.load_audio(str(audio_path))  # ffmpeg → 16 kHz mono float32; no separate WAV step
+        except RuntimeError as exc:  # ffmpeg ran and failed: the file is corrupt (a missing ffmpeg is OSError)
+            detail = (str(exc).strip().splitlines() or ["no details"])[-1][:300]
+            raise InvalidAudioError(f"The audio could not be decoded (ffmpeg: {detail}).") from exc
     if len(audio) == 0:
         raise InvalidAudioError("The audio is empty (it decodes to no samples).")
     return audio
