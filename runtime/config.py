@@ -215,6 +215,9 @@ class NormalizationConfig(_Section):
     max_duration_seconds: Annotated[float, Field(gt=0)] = 7.0
     min_duration_seconds: Annotated[float, Field(ge=0)] = 0.8
     split_segment_at_speaker_change: bool = True
+    balance_pieces: bool = Field(
+        True, description="Move a forced cut that would leave a one- or two-word piece to a clause end or the middle."
+    )
     punctuation_split_threshold: Fraction = 0.7
     punctuation_chars: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=lambda: [".", ",", "?", "!", ";", ":"]

@@ -13,6 +13,7 @@ from podwhisperer.runtime.transforms.normalize import normalize_segments
 
 # The predecessor's settings: one 48-character "line", 10 words, no duration rules.
 PARITY = NormalizationConfig(max_chars_per_line=48, max_lines_per_segment=1, max_words_per_segment=10,
+                             balance_pieces=False,
                              max_duration_seconds=3600, min_duration_seconds=0)
 
 
@@ -237,8 +238,17 @@ def test_duration_limit_splits_using_word_times() -> None:
     # 10 words, each 1 s long with 1 s gaps: the piece may span at most 7 s.
     t = transcript(segment("a b c d e f g h i j", words=words("a b c d e f g h i j", step=1.0)))
     out = normalize_segments(t, NormalizationConfig(min_duration_seconds=0))
-    assert texts(out.transcript) == ["a b c d", "e f g h", "i j"]
+    assert texts(out.transcript) == ["a b c d", "e f g", "h i j"]  # the thin "i j" tail is balanced
+    unbalanced = normalize_segments(t, NormalizationConfig(min_duration_seconds=0, balance_pieces=False))
+    assert texts(unbalanced.transcript) == ["a b c d", "e f g h", "i j"]
     assert all(s.end - s.start <= 7.0 for s in out.transcript.segments)
+
+
+def test_forced_cut_leaving_an_orphan_moves_to_the_clause_end() -> None:
+    spec = "Thanks for having me. I have been running speech models on cloud servers for a while now."
+    out = normalize_segments(transcript(segment(spec)), NormalizationConfig(max_duration_seconds=60))
+    assert texts(out.transcript) == ["Thanks for having me.",
+                                     "I have been running speech models on cloud servers for a while now."]
 
 
 def test_hard_limit_split_moves_back_to_punctuation() -> None:

