@@ -25,6 +25,7 @@ class Targets:
 
     bucket_arn: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
+    dead_letter_queue_arn: pulumi.Input[str]
 
 
 def lambda_statements(config: PipelineConfig, t: Targets, ctx: AwsContext) -> list[Statement]:
@@ -64,6 +65,8 @@ def task_statements(config: PipelineConfig, t: Targets, ctx: AwsContext, *, func
                   {"StringLike": {"s3:prefix": [f"{storage.output_prefix}*"]}}),
         statement("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                   "sqs:GetQueueAttributes"], [t.queue_arn]),
+        # A malformed job body can never succeed: the worker moves it to the DLQ at once.
+        statement("DeadLetterMalformedJobs", ["sqs:SendMessage"], [t.dead_letter_queue_arn]),
         statement("AnswerDurableCallbacks", ["lambda:SendDurableExecutionCallbackSuccess",
                                              "lambda:SendDurableExecutionCallbackFailure",
                                              "lambda:SendDurableExecutionCallbackHeartbeat"],

@@ -102,7 +102,8 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         queues = storage.create_queues(name, config=config,
                                        visibility_timeout_seconds=args.scaling.queue_visibility_timeout_seconds,
                                        tags=tags, opts=child)
-        targets = permissions.Targets(bucket_arn=bucket.arn, queue_arn=queues.jobs.arn)
+        targets = permissions.Targets(bucket_arn=bucket.arn, queue_arn=queues.jobs.arn,
+                                      dead_letter_queue_arn=queues.jobs_dlq.arn)
         pipeline = self._function(bucket, queues, targets)
         worker = self._worker(bucket, queues, targets, pipeline.function.arn)
         self._alarms(queues, pipeline)
@@ -159,6 +160,7 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         env: dict[str, pulumi.Input[str]] = {
             "PODWHISPERER_CONFIG": config_env_value(config), "QUEUE_URL": queues.jobs.url,
                "BUCKET_NAME": bucket.name, "IDLE_TIMEOUT_SECONDS": str(int(config.worker.idle_timeout_minutes * 60)),
+               "DEAD_LETTER_QUEUE_URL": queues.jobs_dlq.url, "MAX_RECEIVE_COUNT": str(config.worker.max_receive_count),
                "AWS_REGION": ctx.region, "AWS_DEFAULT_REGION": ctx.region}
         containers = worker_service.container_definitions(image=image.uri, env=env, hf_token_parameter_arn=token_arn,
                                                           log_group=log_group.name, region=ctx.region)

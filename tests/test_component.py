@@ -122,6 +122,8 @@ def test_worker_roles_are_scoped(default: RecordingMocks) -> None:
     assert task["ReadWriteRawTranscripts"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/output/*"]
     assert "sqs:ReceiveMessage" in task["ConsumeJobs"]["Action"]
     assert task["ConsumeJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs"]
+    assert task["DeadLetterMalformedJobs"]["Action"] == ["sqs:SendMessage"]
+    assert task["DeadLetterMalformedJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs-dlq"]
     execution = {s["Sid"]: s for s in statements_of(default, "pod-execution")}
     assert execution["ReadHfToken"]["Resource"] == [
         "arn:aws:ssm:us-east-2:123456789012:parameter/podwhisperer/hf_token"]
@@ -199,7 +201,8 @@ def test_task_definition_and_service(default: RecordingMocks) -> None:
     assert container["stopTimeout"] == 120
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert {"PODWHISPERER_CONFIG", "QUEUE_URL", "BUCKET_NAME", "IDLE_TIMEOUT_SECONDS"} <= set(env)
-    assert env["IDLE_TIMEOUT_SECONDS"] == "300"
+    assert env["IDLE_TIMEOUT_SECONDS"] == "300" and env["MAX_RECEIVE_COUNT"] == "3"
+    assert env["DEAD_LETTER_QUEUE_URL"].endswith("pod-jobs-dlq")
     assert container["secrets"] == [{"name": "HF_TOKEN",
                                      "valueFrom": "arn:aws:ssm:us-east-2:123456789012:parameter/podwhisperer/hf_token"}]
     assert container["logConfiguration"]["logDriver"] == "awslogs"
