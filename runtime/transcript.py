@@ -12,7 +12,9 @@ input; they build new objects (``dataclasses.replace`` or the ``copy`` helpers).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -190,11 +192,24 @@ class Transcript:
 
     @classmethod
     def from_json(cls, payload: bytes | str) -> Transcript:
-        try:
-            data = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            data = _lenient_json(payload)  # Python's json.dumps writes NaN, which orjson rejects
-        return cls.from_dict(data)
+        with paused_gc():
+            try:
+                data = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                data = _lenient_json(payload)  # Python's json.dumps writes NaN, which orjson rejects
+            return cls.from_dict(data)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector while building ~100k acyclic objects (it would scan them again and again)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _SEGMENT_KEYS = frozenset({"start", "end", "text", "speaker", "words"})
