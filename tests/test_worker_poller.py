@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,13 +39,17 @@ class Recorder:
     def __init__(self, client: Any) -> None:
         self._client = client
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.received: dict[str, str] = {}  # receipt handle -> body, of every message received
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._client, name)
 
         def call(**kwargs: Any) -> Any:
             self.calls.append((name, kwargs))
-            return method(**kwargs)
+            result = method(**kwargs)
+            if name == "receive_message":
+                self.received.update((m["ReceiptHandle"], m["Body"]) for m in result.get("Messages", []))
+            return result
 
         return call
 
@@ -73,17 +78,24 @@ class Aws:
         return str(self.s3.head_object(Bucket=BUCKET, Key=key)["ETag"])
 
     def messages_left(self, queue_url: str | None = None) -> int:
+        return sum(self.visible_and_in_flight(queue_url))
+
+    def visible_and_in_flight(self, queue_url: str | None = None) -> tuple[int, int]:
         attributes = self.sqs._client.get_queue_attributes(
             QueueUrl=queue_url or self.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
-    def poller(self, job: Any, **overrides: Any) -> Poller:
+    def deleted_bodies(self) -> list[str]:
+        return [self.sqs.received[c["ReceiptHandle"]] for c in self.sqs.named("delete_message")]
+
+    def poller(self, job: Any, utc_now: Callable[[], datetime] | None = None, **overrides: Any) -> Poller:
         settings = {"queue_url": self.queue_url, "wait_time_seconds": 1, "idle_timeout_seconds": 1.0,
                     "visibility_timeout_seconds": 30, "heartbeat_interval_seconds": 0.3,
                     "transient_retry_delay_seconds": 0, "job_check_interval_seconds": 0.05, **overrides}
+        clock = {"utc_now": utc_now} if utc_now is not None else {}
         return Poller(self.sqs, job, CallbackSender(lambda_client(self.shim), backoff_seconds=0.01),
-                      PollerSettings(**settings))
+                      PollerSettings(**settings), **clock)
 
     def job(self, calls: list[str] | None = None, store: Any = None, delay: float = 0.0) -> TranscriptionJob:
         return TranscriptionJob(store or self.store, ModelCache(), PipelineConfig(),
@@ -136,14 +148,149 @@ def test_exits_when_idle(aws: Aws) -> None:
     assert all(c["WaitTimeSeconds"] <= 1 for c in aws.sqs.named("receive_message"))
 
 
-def test_warmup_keeps_the_worker_alive_and_only_extends(aws: Aws) -> None:
-    until = datetime.now(UTC) + timedelta(seconds=3)
-    aws.send({"type": "warmup", "until": until.isoformat()})
-    aws.send({"type": "warmup", "until": (until - timedelta(seconds=2)).isoformat()})  # earlier: ignored
-    started = time.monotonic()
-    assert aws.poller(aws.job(), idle_timeout_seconds=0.5).run() is ExitReason.IDLE
-    assert time.monotonic() - started >= 2.5
+# ----- warm-up: held in flight until its deadline, so the autoscaler's backlog stays >= 1 ---------------------
+
+def warmup(seconds: float | None = None) -> dict[str, Any]:
+    """A warm-up body; ``seconds`` from now (real clock) as ``until``, or none (SentTimestamp + 30 min)."""
+    if seconds is None:
+        return {"type": "warmup"}
+    return {"type": "warmup", "until": (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()}
+
+
+class Background:
+    """Runs ``poller.run()`` on a thread (no signal handlers) and records how long it took."""
+
+    def __init__(self, poller: Poller) -> None:
+        self.reason: ExitReason | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, args=(poller,), daemon=True)
+        self._thread.start()
+
+    def _run(self, poller: Poller) -> None:
+        started = time.monotonic()
+        self.reason = poller.run()
+        self.seconds = time.monotonic() - started
+
+    def join(self) -> ExitReason | None:
+        self._thread.join(30)
+        return self.reason
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def warmup_extensions(aws: Aws) -> list[int]:
+    """VisibilityTimeout of every change_message_visibility made on a warm-up message."""
+    return [c["VisibilityTimeout"] for c in aws.sqs.named("change_message_visibility")
+            if json.loads(aws.sqs.received[c["ReceiptHandle"]]).get("type") == "warmup"]
+
+
+def test_warmup_is_held_in_flight_while_awake_and_deleted_at_its_deadline(aws: Aws) -> None:
+    body = warmup(3)
+    aws.send(body)
+    run = Background(aws.poller(aws.job(), idle_timeout_seconds=0.5))
+    for _ in range(2):  # well past the idle timeout, the worker is up and the backlog is 1 (in flight)
+        time.sleep(1.0)
+        assert aws.visible_and_in_flight() == (0, 1) and run.reason is None
+    assert run.join() is ExitReason.IDLE and run.seconds >= 2.9
     assert aws.messages_left() == 0 and aws.shim.calls == []
+    assert aws.deleted_bodies() == [json.dumps(body)]
+    extensions = warmup_extensions(aws)
+    assert len(extensions) >= 2 and all(0 < v <= 3 for v in extensions)  # never past the deadline
+    assert extensions == sorted(extensions, reverse=True)
+    [receive, *_] = aws.sqs.named("receive_message")
+    assert "SentTimestamp" in receive["MessageSystemAttributeNames"]
+
+
+def test_warmup_without_until_lasts_thirty_minutes_from_its_sent_timestamp(aws: Aws) -> None:
+    aws.send(warmup())
+    # The worker's clock reads 29 min 58 s after "now": a redelivered 30-minute warm-up has ~2 s left.
+    later = timedelta(minutes=30) - timedelta(seconds=2)
+    poller = aws.poller(aws.job(), utc_now=lambda: datetime.now(UTC) + later, idle_timeout_seconds=0.2)
+    started = time.monotonic()
+    assert poller.run() is ExitReason.IDLE
+    assert 1.5 <= time.monotonic() - started < 4.0
+    assert aws.messages_left() == 0
+    assert 0 < warmup_extensions(aws)[0] <= 2
+
+
+@pytest.mark.parametrize(("body", "clock_offset"), [
+    (warmup(-60), timedelta(0)),  # until already past
+    (warmup(), timedelta(minutes=31)),  # sent more than 30 minutes ago (e.g. a re-delivery)
+], ids=["past-until", "stale-default"])
+def test_warmup_whose_deadline_has_passed_is_deleted_at_once(aws: Aws, body: dict[str, Any],
+                                                             clock_offset: timedelta) -> None:
+    aws.send(body)
+    poller = aws.poller(aws.job(), utc_now=lambda: datetime.now(UTC) + clock_offset, idle_timeout_seconds=0.5)
+    started = time.monotonic()
+    assert poller.run() is ExitReason.IDLE
+    assert time.monotonic() - started < 2.0  # not kept awake
+    assert aws.messages_left() == 0 and warmup_extensions(aws) == []
+    assert len(aws.sqs.named("delete_message")) == 1
+
+
+def test_a_later_warmup_replaces_the_held_one_and_an_earlier_one_is_deleted(aws: Aws) -> None:
+    first, latest, earlier = warmup(2), warmup(4), warmup(3)
+    for body in (first, latest, earlier):
+        aws.send(body)
+    started = time.monotonic()
+    run = Background(aws.poller(aws.job(), idle_timeout_seconds=0.3))
+    assert wait_for(lambda: len(aws.sqs.named("delete_message")) == 2, timeout=2.0)
+    deleted = aws.deleted_bodies()
+    assert sorted(deleted) == sorted([json.dumps(first), json.dumps(earlier)])  # only the latest is held
+    time.sleep(max(0.0, started + 2.5 - time.monotonic()))  # past the first deadline: still held, still awake
+    assert aws.visible_and_in_flight() == (0, 1) and run.reason is None
+    assert run.join() is ExitReason.IDLE and run.seconds >= 3.8
+    assert aws.deleted_bodies()[2:] == [json.dumps(latest)] and aws.messages_left() == 0
+
+
+def test_sigterm_releases_the_held_warmup_for_another_worker(aws: Aws) -> None:
+    aws.send(warmup(60))
+    poller = aws.poller(aws.job(), idle_timeout_seconds=0.3)
+
+    def terminate_when_held() -> None:
+        if wait_for(lambda: aws.visible_and_in_flight() == (0, 1)):
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_when_held, daemon=True).start()
+    begin = time.monotonic()
+    with poller.signal_handlers():
+        reason = poller.run()
+    assert reason is ExitReason.STOPPED and time.monotonic() - begin < 5
+    assert aws.sqs.named("change_message_visibility")[-1]["VisibilityTimeout"] == 0
+    assert aws.sqs.named("delete_message") == []
+    again = aws.sqs._client.receive_message(QueueUrl=aws.queue_url, WaitTimeSeconds=0)["Messages"]
+    assert json.loads(again[0]["Body"])["type"] == "warmup"  # visible again at once
+
+
+def test_jobs_are_processed_while_a_warmup_is_held(aws: Aws) -> None:
+    aws.upload("input/ep.wav")
+    aws.send(warmup(4))
+    aws.send(job_body("input/ep.wav", "cb-warm"))
+    seen: dict[str, Any] = {}
+    real = aws.job()
+
+    class ObservedJob:
+        def run(self, message: JobMessage) -> JobResult:
+            before = len(warmup_extensions(aws))
+            time.sleep(1.0)
+            seen["queue"] = aws.visible_and_in_flight()  # the job and the warm-up are both in flight
+            seen["extensions"] = len(warmup_extensions(aws)) - before
+            return real.run(message)
+
+    started = time.monotonic()
+    assert aws.poller(ObservedJob(), idle_timeout_seconds=0.3).run() is ExitReason.IDLE
+    assert aws.shim.kinds("cb-warm")[-1] == "succeed"
+    assert seen["queue"] == (0, 2) and seen["extensions"] >= 2  # the warm-up was tended during the job
+    assert time.monotonic() - started >= 3.8  # and still held to its deadline afterwards
+    assert aws.messages_left() == 0
 
 
 def test_sigterm_mid_job_releases_the_message_without_a_callback(aws: Aws) -> None:

@@ -11,7 +11,7 @@ Job message (sent by the durable Lambda), a JSON object::
 
 An optional ``"type": "job"`` is accepted. Warm-up message (sent by people or tools)::
 
-    {"type": "warmup"}                                   # keep the worker alive 30 more minutes
+    {"type": "warmup"}                                   # keep a worker up 30 minutes after sending
     {"type": "warmup", "until": "2026-11-24T18:00:00Z"}  # ... until then (ISO-8601; naive = UTC)
 
 Unknown keys, missing keys and wrong types raise :class:`MalformedMessageError`; the poller dead-
@@ -72,7 +72,11 @@ class WarmupMessage(_Message):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
     def deadline(self, now: datetime) -> datetime:
-        """When the worker may go idle again."""
+        """When the worker may go idle again: ``until``, else ``now`` + 30 minutes.
+
+        The poller passes the message's ``SentTimestamp`` as ``now``, so a re-delivered warm-up keeps its
+        original deadline instead of extending itself.
+        """
         return self.until if self.until is not None else now + DEFAULT_WARMUP
 
 

@@ -16,8 +16,17 @@ Lifecycle of a job message:
   one long poll when idle).
 
 Malformed bodies are logged, their callback failed when an id can be read, copied to the dead-letter
-queue (found through the queue's ``RedrivePolicy``) and deleted: they never crash the loop. Warm-up
-messages (``{"type": "warmup", "until"?}``) only ever push the idle deadline later.
+queue (found through the queue's ``RedrivePolicy``) and deleted: they never crash the loop.
+
+Warm-up messages (``{"type": "warmup", "until"?}``) keep the *service* up, not just this process: the
+autoscaler counts in-flight messages, so the worker holds the warm-up message in flight until its
+deadline (``until``, else the message's ``SentTimestamp`` + 30 minutes, so a re-delivery never extends
+itself). While held, its visibility is extended every ``heartbeat_interval_seconds`` (to at most
+``visibility_timeout_seconds``, never past the deadline nor SQS's 12 hours from receipt), the idle
+deadline is pushed to the warm-up deadline (extend-only), and jobs keep being processed. Only the latest
+deadline is held: a later warm-up replaces the held one (which is deleted), an earlier one is deleted at
+once, as is one whose deadline has passed. At the deadline the message is deleted; on stop it is
+released (visibility 0) so that another worker takes it over.
 """
 
 from __future__ import annotations
@@ -74,6 +83,21 @@ class _Redrive:
     max_receive_count: int | None
 
 
+@dataclass(slots=True)
+class _HeldWarmup:
+    """The warm-up message kept in flight; times are ``monotonic`` values."""
+
+    message_id: str
+    receipt: str
+    deadline: float
+    received_at: float
+    next_extension: float
+
+
+_MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS: a message stays invisible at most 12 hours from its receipt
+_VISIBILITY_MARGIN_SECONDS = 60  # our receipt time is measured after the fact: keep well inside the limit
+
+
 class _JobThread:
     """Runs one job off the main thread so that heartbeats and signals are handled while it works."""
 
@@ -108,6 +132,7 @@ class Poller:
         self._utc_now = utc_now
         self._stop = threading.Event()
         self._awake_until = 0.0  # monotonic deadline set by warm-up messages
+        self._held_warmup: _HeldWarmup | None = None
         self._last_activity = monotonic()
         self._redrive: _Redrive | None = None
         self.jobs_done = 0
@@ -139,12 +164,21 @@ class Poller:
         """Poll until idle for ``idle_timeout_seconds`` (and no warm-up pending) or stopped."""
         self._last_activity = self._monotonic()
         log.info("polling %s (idle exit after %.0f s)", self.settings.queue_url, self.settings.idle_timeout_seconds)
+        try:
+            return self._loop()
+        finally:  # stopped (or crashed) while holding a warm-up: hand it to another worker at once
+            self._release_warmup()
+
+    def _loop(self) -> ExitReason:
         while not self._stop.is_set():
-            remaining = self._idle_deadline() - self._monotonic()
+            now = self._monotonic()
+            self._tend_warmup(now)  # first, and at the same instant: a warm-up ending now is deleted, not held
+            remaining = self._idle_deadline() - now
             if remaining <= 0:
                 log.info("idle for %.0f s with no warm-up pending: exiting", self.settings.idle_timeout_seconds)
                 return ExitReason.IDLE
-            for message in self._receive(wait_seconds=min(self.settings.wait_time_seconds, math.ceil(remaining))):
+            wait = min(self.settings.wait_time_seconds, math.ceil(remaining), self._warmup_due_in())
+            for message in self._receive(wait_seconds=wait):
                 if self._stop.is_set():
                     self._release(message["ReceiptHandle"], 0)
                     continue
@@ -161,7 +195,7 @@ class Poller:
             response = self._sqs.receive_message(
                 QueueUrl=self.settings.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=max(0, wait_seconds),
                 VisibilityTimeout=self.settings.visibility_timeout_seconds,
-                MessageSystemAttributeNames=["ApproximateReceiveCount"])
+                MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"])
         except Exception as exc:  # network or throttling: keep the loop alive, try again shortly
             log.warning("receive_message failed: %s", exc)
             self._stop.wait(1.0)
@@ -177,23 +211,79 @@ class Poller:
             self._reject_malformed(message, exc)
             return
         if isinstance(parsed, WarmupMessage):
-            self._warm_up(parsed)
-            self._delete(receipt)
+            self._warm_up(parsed, message)
             return
         receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         self._process_job(parsed, receipt, receive_count)
 
     # ----- warm-up -------------------------------------------------------------------------------------------
 
-    def _warm_up(self, warmup: WarmupMessage) -> None:
+    def _warm_up(self, warmup: WarmupMessage, message: dict[str, Any]) -> None:
+        """Hold the warm-up with the latest deadline in flight; delete any other at once."""
+        receipt, message_id = message["ReceiptHandle"], str(message.get("MessageId", ""))
+        held = self._held_warmup
+        if held is not None and held.message_id == message_id:
+            self._held_warmup = None  # the same message again (its visibility lapsed): the new receipt replaces it
         now = self._utc_now()
-        seconds = (warmup.deadline(now) - now).total_seconds()
-        candidate = self._monotonic() + seconds
-        if candidate <= self._awake_until:
-            log.info("warm-up until %s ignored: already awake until later", warmup.deadline(now).isoformat())
+        deadline = warmup.deadline(_sent_at(message) or now)
+        seconds = (deadline - now).total_seconds()
+        if seconds <= 0:
+            log.info("warm-up until %s has already passed: deleted", deadline.isoformat())
+            self._delete(receipt)
             return
-        self._awake_until = candidate
-        log.info("warm-up: staying awake for %.0f s", max(seconds, 0.0))
+        started = self._monotonic()
+        candidate = started + seconds
+        self._awake_until = max(self._awake_until, candidate)  # extend-only
+        held = self._held_warmup
+        if held is not None and held.deadline >= candidate:
+            log.info("warm-up until %s deleted: a later one is held", deadline.isoformat())
+            self._delete(receipt)
+            return
+        if held is not None:
+            log.info("warm-up until %s replaces the one held: deleting that", deadline.isoformat())
+            self._delete(held.receipt)
+        self._held_warmup = _HeldWarmup(message_id, receipt, candidate, received_at=started, next_extension=started)
+        log.info("warm-up: holding it in flight and staying awake for %.0f s (until %s)", seconds,
+                 deadline.isoformat())
+        self._tend_warmup(started)
+
+    def _tend_warmup(self, now: float) -> None:
+        """Delete the held warm-up once its deadline has passed, else extend its visibility when due."""
+        held = self._held_warmup
+        if held is None:
+            return
+        if now >= held.deadline:
+            self._held_warmup = None
+            log.info("warm-up deadline reached: deleting its message")
+            self._delete(held.receipt)
+        elif now >= held.next_extension:
+            held.next_extension = now + self.settings.heartbeat_interval_seconds
+            self._extend_warmup(held, now)
+
+    def _extend_warmup(self, held: _HeldWarmup, now: float) -> None:
+        left_in_receipt = _MAX_VISIBILITY_SECONDS - _VISIBILITY_MARGIN_SECONDS - (now - held.received_at)
+        seconds = min(self.settings.visibility_timeout_seconds, math.ceil(held.deadline - now),
+                      math.floor(left_in_receipt))
+        if seconds <= 0:  # 12 hours held: it reappears, is received again and held under a new receipt
+            return
+        try:
+            self._sqs.change_message_visibility(QueueUrl=self.settings.queue_url, ReceiptHandle=held.receipt,
+                                                VisibilityTimeout=seconds)
+        except Exception as exc:
+            log.warning("could not extend the visibility of the warm-up message: %s", exc)
+
+    def _warmup_due_in(self) -> int:
+        """Whole seconds until the held warm-up needs attention (the long poll's upper bound)."""
+        held = self._held_warmup
+        if held is None:
+            return self.settings.wait_time_seconds
+        return max(0, math.ceil(min(held.deadline, held.next_extension) - self._monotonic()))
+
+    def _release_warmup(self) -> None:
+        held, self._held_warmup = self._held_warmup, None
+        if held is not None:
+            log.info("releasing the held warm-up message for another worker")
+            self._release(held.receipt, 0)
 
     # ----- jobs ----------------------------------------------------------------------------------------------
 
@@ -221,6 +311,7 @@ class Poller:
         while not job.done.wait(self.settings.job_check_interval_seconds):
             if self._stop.is_set():
                 return None
+            self._tend_warmup(self._monotonic())
             if self._monotonic() >= next_beat:
                 self._heartbeat(message, receipt)
                 next_beat = self._monotonic() + interval
@@ -326,6 +417,15 @@ class Poller:
                                                 VisibilityTimeout=delay_seconds)
         except Exception as exc:
             log.warning("could not release the message: %s", exc)
+
+
+def _sent_at(message: dict[str, Any]) -> datetime | None:
+    """The ``SentTimestamp`` system attribute (epoch milliseconds) as a UTC datetime, if present."""
+    value = message.get("Attributes", {}).get("SentTimestamp")
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC) if value is not None else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _optional_int(value: Any) -> int | None:
