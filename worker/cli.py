@@ -46,6 +46,7 @@ class WorkerEnv:
     max_receive_count: int | None
     device: str | None
     hf_token: str | None
+    ecs_agent_uri: str | None = None  # set by ECS: used for task scale-in protection during a job
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerEnv:
@@ -66,7 +67,8 @@ class WorkerEnv:
         return cls(queue_url=env["QUEUE_URL"], bucket_name=env["BUCKET_NAME"], config=config,
                    idle_timeout_seconds=idle, dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
                    max_receive_count=int(_number(env, "MAX_RECEIVE_COUNT", 0)) if max_receives else None,
-                   device=device, hf_token=env.get("HF_TOKEN") or None)
+                   device=device, hf_token=env.get("HF_TOKEN") or None,
+                   ecs_agent_uri=env.get("ECS_AGENT_URI") or None)
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -90,6 +92,7 @@ def build_poller(env: WorkerEnv, *, sqs_client: Any, s3_client: Any, lambda_clie
     from podwhisperer.worker.job import TranscriptionJob
     from podwhisperer.worker.models import ModelCache, default_device
     from podwhisperer.worker.poller import Poller, PollerSettings
+    from podwhisperer.worker.protection import TaskProtection
 
     cfg = env.config.transcription
     models = models or ModelCache(device=env.device or default_device(), hf_token=env.hf_token)
@@ -99,8 +102,10 @@ def build_poller(env: WorkerEnv, *, sqs_client: Any, s3_client: Any, lambda_clie
     settings = PollerSettings(queue_url=env.queue_url, idle_timeout_seconds=env.idle_timeout_seconds,
                               visibility_timeout_seconds=int(max(300, heartbeat * 5)),
                               heartbeat_interval_seconds=heartbeat, dead_letter_queue_url=env.dead_letter_queue_url,
-                              max_receive_count=env.max_receive_count or env.config.worker.max_receive_count)
-    return Poller(sqs_client, job, CallbackSender(lambda_client), settings)
+                              max_receive_count=env.max_receive_count or env.config.worker.max_receive_count,
+                              job_timeout_minutes=env.config.transcription.job_timeout_minutes)
+    protection = TaskProtection(env.ecs_agent_uri)
+    return Poller(sqs_client, job, CallbackSender(lambda_client), settings, protection=protection)
 
 
 @app.command("run")

@@ -49,6 +49,7 @@ from podwhisperer.worker.callbacks import CallbackDeliveryError, CallbackSender
 from podwhisperer.worker.errors import PermanentJobError
 from podwhisperer.worker.job import JobResult
 from podwhisperer.worker.messages import JobMessage, MalformedMessageError, WarmupMessage, parse_message
+from podwhisperer.worker.protection import TaskProtection
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class PollerSettings:
     job_check_interval_seconds: float = 0.25
     max_receive_count: int | None = None  # None: read from the queue's RedrivePolicy
     dead_letter_queue_url: str | None = None  # None: read from the queue's RedrivePolicy
+    job_timeout_minutes: float = 60.0  # how long scale-in protection may last for one job
 
 
 class ExitReason(enum.Enum):
@@ -123,8 +125,10 @@ class Poller:
 
     def __init__(self, sqs_client: Any, job: JobRunner, callbacks: CallbackSender, settings: PollerSettings, *,
                  monotonic: Callable[[], float] = time.monotonic,
-                 utc_now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 utc_now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 protection: TaskProtection | None = None) -> None:
         self._sqs = sqs_client
+        self._protection = protection or TaskProtection(None)
         self._job = job
         self._callbacks = callbacks
         self.settings = settings
@@ -290,7 +294,11 @@ class Poller:
     def _process_job(self, message: JobMessage, receipt: str, receive_count: int) -> None:
         log.info("job %s (delivery %d)", message.s3_key, receive_count)
         started = self._monotonic()
-        job = self._run_with_heartbeats(message, receipt)
+        self._protection.protect(self.settings.job_timeout_minutes)
+        try:
+            job = self._run_with_heartbeats(message, receipt)
+        finally:
+            self._protection.release()
         if job is None:  # stop requested mid-job: hand the message back at once, say nothing to the pipeline
             self._release(receipt, 0)
             log.warning("released %s for another worker", message.s3_key)
