@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -155,6 +154,7 @@ def transcribe(
 
 def _transcribe_local(audio: Path, config_file: Path | None, *, model: str | None, device: str | None,
                       language: str | None, align: bool, diarize: bool) -> Any:
+    from podwhisperer.runtime.adapters.storage import file_md5
     from podwhisperer.runtime.config import PipelineConfig, load_config
     from podwhisperer.worker.audio import probe_audio
     from podwhisperer.worker.models import ModelCache, default_device
@@ -172,12 +172,5 @@ def _transcribe_local(audio: Path, config_file: Path | None, *, model: str | Non
     probe_audio(audio, max_minutes=cfg.max_audio_minutes)
     # An explicit --model must exist; the config's model may fall back to the packaged tiny.en offline.
     models = ModelCache(device=device or default_device(), allow_fallback=False if model else None)
-    return transcribe_file(audio, cfg, models, source_key=audio.name, etag=_file_md5(audio))
+    return transcribe_file(audio, cfg, models, source_key=audio.name, etag=file_md5(audio))
 
-
-def _file_md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -128,7 +128,7 @@ class FileObjectStore:
         path = self.path_of(key)
         if not path.is_file():
             return None
-        return ObjectInfo(key=key, size=path.stat().st_size, etag=_file_md5(path))
+        return ObjectInfo(key=key, size=path.stat().st_size, etag=file_md5(path))
 
     def delete(self, key: str) -> None:
         self.path_of(key).unlink(missing_ok=True)
@@ -147,7 +147,8 @@ class FileObjectStore:
                     yield key
 
 
-def _file_md5(path: Path) -> str:
+def file_md5(path: Path) -> str:
+    """Hex md5 of a file, read in 1 MiB blocks (the etag S3 gives a single-part upload)."""
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -43,7 +43,7 @@ from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 
 from podwhisperer.runtime.adapters.events import JsonLinesEventSink
 from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
-from podwhisperer.runtime.adapters.storage import FileObjectStore
+from podwhisperer.runtime.adapters.storage import FileObjectStore, file_md5
 from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
@@ -75,13 +75,6 @@ class LocalRun:
     error: str | None = None
     seconds: float = 0.0
 
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def execution_name(audio_md5: str, config: PipelineConfig, input_key: str) -> str:
