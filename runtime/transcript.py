@@ -250,13 +250,22 @@ _STR_OR_NONE = frozenset({str, type(None)})
 
 
 def _words_from_list(raw_words: list[Any], where: str) -> list[Word]:
-    """Parse words on a fast path: one type check per field; errors are located only when raised."""
+    """Parse words; errors are located only when raised.
+
+    Nearly every WhisperX word is a dict of exactly the five known keys. Those take an inlined
+    fast path (subscripts are cheaper than ``.get`` and leave no unknown fields to collect);
+    this loop runs once per word of the episode.
+    """
     words = []
     for index, data in enumerate(raw_words):
-        if type(data) is not dict:
-            raise TranscriptError(f"{where}.words[{index}] needs a string 'word'")
-        get = data.get
-        text, start, end, score, speaker = get("word"), get("start"), get("end"), get("score"), get("speaker")
+        try:
+            text, start, end, score, speaker = data["word"], data["start"], data["end"], data["score"], data["speaker"]
+            full = type(data) is dict and len(data) == len(_WORD_KEYS)
+        except (KeyError, TypeError):
+            full = False
+        if not full:
+            words.append(_word_from_dict(data, f"{where}.words[{index}]"))
+            continue
         if (type(text) is not str or type(start) not in _NUMBER_OR_NONE or type(end) not in _NUMBER_OR_NONE
                 or type(score) not in _NUMBER_OR_NONE or type(speaker) not in _STR_OR_NONE):
             _raise_word_error(data, f"{where}.words[{index}]")
@@ -264,8 +273,24 @@ def _words_from_list(raw_words: list[Any], where: str) -> list[Word]:
             score = None
         if start != start or end != end:
             start = end = None
-        words.append(Word(cast(str, text), start, end, score, speaker, _unknown_fields(data, _WORD_KEYS)))
+        words.append(Word(text, start, end, score, speaker, {}))
     return words
+
+
+def _word_from_dict(data: Any, where: str) -> Word:
+    """Any other word: some known keys missing or null, or unknown keys to keep in ``extra``."""
+    if type(data) is not dict:
+        raise TranscriptError(f"{where} needs a string 'word'")
+    get = data.get
+    text, start, end, score, speaker = get("word"), get("start"), get("end"), get("score"), get("speaker")
+    if (type(text) is not str or type(start) not in _NUMBER_OR_NONE or type(end) not in _NUMBER_OR_NONE
+            or type(score) not in _NUMBER_OR_NONE or type(speaker) not in _STR_OR_NONE):
+        _raise_word_error(data, where)
+    if score != score:
+        score = None
+    if start != start or end != end:
+        start = end = None
+    return Word(cast(str, text), start, end, score, speaker, _unknown_fields(data, _WORD_KEYS))
 
 
 def _unknown_fields(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
