@@ -37,7 +37,9 @@ def reconcile_segment(segment: Segment, patched_words: Sequence[str]) -> Segment
     if not segment.words:
         return segment.copy(text=text, words=None if segment.words is None else [])
     if len(patched) == len(segment.words):
-        words = [word.copy(word=new) for word, new in zip(segment.words, patched, strict=True)]
+        # Words are never mutated, so the unchanged ones (nearly all) are shared rather than copied.
+        words = [word if word.word == new else word.copy(word=new)
+                 for word, new in zip(segment.words, patched, strict=True)]
         return segment.copy(text=text, words=words)
     return segment.copy(text=text, words=_rebuild_words(segment, segment.words, patched))
 
