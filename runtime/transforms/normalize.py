@@ -293,17 +293,21 @@ def _is_thin(tokens: Sequence[str], piece: _Piece, limits: _Limits) -> bool:
 
 
 def _balanced_cut(words: Sequence[Word], tokens: Sequence[str], start: int, end: int, limits: _Limits) -> int | None:
+    """The best cut of ``[start, end)`` where both halves fit: a clause end nearest the middle, else any cut.
+
+    Candidates are ranked first and tested for fit in that order, so usually only a few are measured.
+    """
     total = sum(len(token) + 1 for token in tokens[start:end])
-    best: tuple[int, float, int] | None = None  # (not a clause end, distance from the middle, cut)
+    ranked: list[tuple[int, float, int]] = []  # (not a clause end, distance from the middle, cut)
     left_chars = 0
     for cut in range(start + 1, end):
         left_chars += len(tokens[cut - 1]) + 1
-        if not (_fits(words, tokens, start, cut, limits) and _fits(words, tokens, cut, end, limits)):
-            continue
-        candidate = (0 if _ends_clause(tokens[cut - 1], limits.punctuation) else 1, abs(total / 2 - left_chars), cut)
-        if best is None or candidate < best:
-            best = candidate
-    return best[2] if best else None
+        ranked.append((0 if _ends_clause(tokens[cut - 1], limits.punctuation) else 1, abs(total / 2 - left_chars), cut))
+    ranked.sort()
+    for _, _, cut in ranked:
+        if _fits(words, tokens, start, cut, limits) and _fits(words, tokens, cut, end, limits):
+            return cut
+    return None
 
 
 def _is_short(words: Sequence[Word], piece: _Piece, limits: _Limits) -> bool:
