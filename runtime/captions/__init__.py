@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from podwhisperer.runtime.captions.cues import CueStyle, build_cues
+from podwhisperer.runtime.captions.cues import CueStyle, build_cues, timing_lines
 from podwhisperer.runtime.captions.json_captions import render_simplified_json
-from podwhisperer.runtime.captions.readable import render_markdown, render_text
+from podwhisperer.runtime.captions.readable import (
+    markdown_document,
+    paragraphs,
+    render_markdown,
+    render_text,
+    text_document,
+)
 from podwhisperer.runtime.captions.srt import render_srt, srt_document
 from podwhisperer.runtime.captions.vtt import render_vtt, vtt_document
 from podwhisperer.runtime.config import CaptionsConfig
@@ -22,8 +28,13 @@ def render_captions(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, st
     """Every enabled format, keyed by file extension (``vtt``, ``srt``, ``json``, ``txt``, ``md``)."""
     outputs: dict[str, str] = {}
     if cfg.generate_vtt and cfg.generate_srt and not cfg.vtt_voice_tags:
-        cues = build_cues(transcript, CueStyle.from_config(cfg))  # identical cues: build them once
-        outputs["vtt"], outputs["srt"] = vtt_document(cues), srt_document(cues)
+        cues = build_cues(transcript, CueStyle.from_config(cfg))  # identical cues: build and time them once
+        timings = timing_lines(cues, ".")
+        outputs["vtt"] = vtt_document(cues, timings)
+        outputs["srt"] = srt_document(cues, [timing.replace(".", ",") for timing in timings])
+    if cfg.generate_text and cfg.generate_markdown:
+        grouped = paragraphs(transcript)  # the same paragraphs: group them once
+        outputs["txt"], outputs["md"] = text_document(grouped), markdown_document(grouped)
     wanted: list[tuple[bool, str, Renderer]] = [
         (cfg.generate_vtt, "vtt", render_vtt),
         (cfg.generate_srt, "srt", render_srt),

@@ -20,7 +20,7 @@ from podwhisperer.runtime.captions.formatting import (
     speaker_label,
     voice_name,
 )
-from podwhisperer.runtime.captions.timestamps import to_milliseconds
+from podwhisperer.runtime.captions.timestamps import format_milliseconds, to_milliseconds
 from podwhisperer.runtime.captions.wrap import LineRange, layout_pages
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Segment, Transcript
@@ -98,6 +98,12 @@ def build_cues(transcript: Transcript, style: CueStyle) -> list[Cue]:
             floor = segment_cues[-1].end
             previous = speaker
     return cues
+
+
+def timing_lines(cues: Sequence[Cue], separator: str) -> list[str]:
+    """``HH:MM:SS.mmm --> HH:MM:SS.mmm`` per cue, with ``separator`` before the milliseconds."""
+    return [f"{format_milliseconds(cue.start, separator)} --> {format_milliseconds(cue.end, separator)}"
+            for cue in cues]
 
 
 def _segment_cues(segment: Segment, style: CueStyle, label: str, speaker: str, floor: int) -> list[Cue]:

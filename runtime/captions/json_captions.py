@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -16,15 +16,15 @@ def speaker_labels(transcript: Transcript) -> dict[str, str]:
 
     Names are sorted in UTF-16 code-unit order (as JavaScript sorts), so labels match the predecessor's.
     """
-    names: set[str] = set()
+    names: set[str | None] = {segment_speaker(segment) for segment in transcript.segments}
     for segment in transcript.segments:
-        names.add(segment_speaker(segment))
-        for word in segment.words or ():
-            if word.speaker:
-                names.add(word.speaker)
+        if segment.words:
+            names.update([word.speaker for word in segment.words])  # cheaper than an add() per word
+    names.discard(None)
+    names.discard("")
     if not names:
         names.add(DEFAULT_SPEAKER)
-    ordered = sorted(names, key=lambda name: name.encode("utf-16-be"))
+    ordered = sorted(cast(set[str], names), key=lambda name: name.encode("utf-16-be"))
     return {name: f"spk_{index}" for index, name in enumerate(ordered)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -51,8 +52,13 @@ def paragraphs(transcript: Transcript) -> list[Paragraph]:
 
 def render_text(transcript: Transcript, cfg: CaptionsConfig) -> str:
     """Plain text: ``[HH:MM:SS] Name: text`` paragraphs separated by blank lines."""
+    return text_document(paragraphs(transcript))
+
+
+def text_document(grouped: Sequence[Paragraph]) -> str:
+    """Lay out paragraphs as plain text (see :func:`render_text`)."""
     blocks = []
-    for paragraph in paragraphs(transcript):
+    for paragraph in grouped:
         name = f" {paragraph.speaker}:" if paragraph.speaker else ""
         blocks.append(f"[{clock(to_milliseconds(paragraph.start))}]{name} {paragraph.text}")
     return "\n\n".join(blocks) + "\n" if blocks else ""
@@ -60,8 +66,13 @@ def render_text(transcript: Transcript, cfg: CaptionsConfig) -> str:
 
 def render_markdown(transcript: Transcript, cfg: CaptionsConfig) -> str:
     """Markdown: a ``**Name** · `HH:MM:SS` `` line above each paragraph."""
+    return markdown_document(paragraphs(transcript))
+
+
+def markdown_document(grouped: Sequence[Paragraph]) -> str:
+    """Lay out paragraphs as Markdown (see :func:`render_markdown`)."""
     blocks = []
-    for paragraph in paragraphs(transcript):
+    for paragraph in grouped:
         stamp = f"`{clock(to_milliseconds(paragraph.start))}`"
         heading = f"**{_escape_markdown(paragraph.speaker)}** · {stamp}" if paragraph.speaker else stamp
         blocks.append(f"{heading}\\\n{_escape_markdown(paragraph.text)}")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
-from podwhisperer.runtime.captions.cues import Cue, CueStyle, build_cues
-from podwhisperer.runtime.captions.timestamps import format_milliseconds
+from podwhisperer.runtime.captions.cues import Cue, CueStyle, build_cues, timing_lines
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript
 
@@ -15,12 +14,15 @@ def render_srt(transcript: Transcript, cfg: CaptionsConfig) -> str:
     return srt_document(build_cues(transcript, CueStyle.from_config(cfg)))
 
 
-def srt_document(cues: Iterable[Cue]) -> str:
-    """Lay out cues as a SubRip file."""
+def srt_document(cues: Sequence[Cue], timings: Sequence[str] | None = None) -> str:
+    """Lay out cues as a SubRip file.
+
+    ``timings``: the cues' ``timing_lines(cues, ",")`` when the caller already has them.
+    """
     parts: list[str] = []
-    for number, cue in enumerate(cues, start=1):
+    for number, (cue, timing) in enumerate(zip(cues, timings or timing_lines(cues, ","), strict=True), start=1):
         parts.append(str(number))
-        parts.append(f"{format_milliseconds(cue.start, ',')} --> {format_milliseconds(cue.end, ',')}")
+        parts.append(timing)
         parts.append(cue.text)
         parts.append("")
     return "\n".join(parts)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
-from podwhisperer.runtime.captions.cues import Cue, CueStyle, build_cues
-from podwhisperer.runtime.captions.timestamps import format_milliseconds
+from podwhisperer.runtime.captions.cues import Cue, CueStyle, build_cues, timing_lines
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript
 
@@ -15,11 +14,14 @@ def render_vtt(transcript: Transcript, cfg: CaptionsConfig) -> str:
     return vtt_document(build_cues(transcript, CueStyle.from_config(cfg, voice_tags=cfg.vtt_voice_tags)))
 
 
-def vtt_document(cues: Iterable[Cue]) -> str:
-    """Lay out cues as a WebVTT file (``"WEBVTT\\n"`` when there are none)."""
+def vtt_document(cues: Sequence[Cue], timings: Sequence[str] | None = None) -> str:
+    """Lay out cues as a WebVTT file (``"WEBVTT\\n"`` when there are none).
+
+    ``timings``: the cues' ``timing_lines(cues, ".")`` when the caller already has them.
+    """
     parts = ["WEBVTT", ""]
-    for cue in cues:
-        parts.append(f"{format_milliseconds(cue.start, '.')} --> {format_milliseconds(cue.end, '.')}")
+    for cue, timing in zip(cues, timings or timing_lines(cues, "."), strict=True):
+        parts.append(timing)
         parts.append(cue.text)
         parts.append("")
     return "\n".join(parts)
