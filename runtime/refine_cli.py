@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
 from podwhisperer.runtime.refine import RefineResult, StageReport, refine_transcript
-from podwhisperer.runtime.transcript import Transcript, TranscriptError
+from podwhisperer.runtime.transcript import Transcript, TranscriptError, paused_gc
 
 if TYPE_CHECKING:
     from podwhisperer.runtime.bedrock import ConverseClient
@@ -26,7 +26,16 @@ def output_name(raw: Path) -> str:
 
 
 def run_refine(raw: Path, config_file: Path | None, output_dir: Path | None) -> int:
-    """Refine ``raw`` and write the results; return the process exit code."""
+    """Refine ``raw`` and write the results; return the process exit code.
+
+    The cycle collector stays paused throughout: this short-lived command builds a few hundred
+    thousand acyclic objects, which collections between the steps would only scan again.
+    """
+    with paused_gc():
+        return _refine_file(raw, config_file, output_dir)
+
+
+def _refine_file(raw: Path, config_file: Path | None, output_dir: Path | None) -> int:
     try:
         config = load_config(config_file) if config_file else PipelineConfig()
         transcript = _read_transcript(raw)

@@ -27,6 +27,22 @@ class TranscriptError(ValueError):
     """A transcript document that does not have the WhisperX shape."""
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector while building ~100k acyclic objects (it would scan them again and again).
+
+    Also a decorator: parsing, the transforms, caption rendering and serialisation each run paused, so a
+    3-hour transcript triggers a few young-generation passes instead of repeated full collections.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass(slots=True)
 class Word:
     word: str
@@ -147,6 +163,7 @@ class Transcript:
             if segment.words:
                 yield from segment.words
 
+    @paused_gc()
     def with_word_segments_rebuilt(self) -> Transcript:
         """A copy whose ``word_segments`` mirror the (edited) segment words, when the field exists."""
         if self.word_segments is None:
@@ -170,6 +187,7 @@ class Transcript:
         out.update(self.extra)
         return out
 
+    @paused_gc()
     def to_json(self, indent: bool = False) -> bytes:
         options = orjson.OPT_INDENT_2 if indent else 0
         return orjson.dumps(self.to_dict(), option=options)
@@ -198,18 +216,6 @@ class Transcript:
             except orjson.JSONDecodeError:
                 data = _lenient_json(payload)  # Python's json.dumps writes NaN, which orjson rejects
             return cls.from_dict(data)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cycle collector while building ~100k acyclic objects (it would scan them again and again)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _SEGMENT_KEYS = frozenset({"start", "end", "text", "speaker", "words"})

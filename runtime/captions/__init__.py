@@ -16,7 +16,7 @@ from podwhisperer.runtime.captions.readable import (
 from podwhisperer.runtime.captions.srt import render_srt, srt_document
 from podwhisperer.runtime.captions.vtt import render_vtt, vtt_document
 from podwhisperer.runtime.config import CaptionsConfig
-from podwhisperer.runtime.transcript import Transcript
+from podwhisperer.runtime.transcript import Transcript, paused_gc
 
 __all__ = ["render_captions", "render_markdown", "render_simplified_json", "render_srt", "render_text",
            "render_vtt"]
@@ -24,6 +24,7 @@ __all__ = ["render_captions", "render_markdown", "render_simplified_json", "rend
 Renderer = Callable[[Transcript, CaptionsConfig], str]
 
 
+@paused_gc()
 def render_captions(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, str]:
     """Every enabled format, keyed by file extension (``vtt``, ``srt``, ``json``, ``txt``, ``md``)."""
     outputs: dict[str, str] = {}

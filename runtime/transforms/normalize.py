@@ -17,7 +17,7 @@ from typing import Any
 
 from podwhisperer.runtime.captions.wrap import count_lines
 from podwhisperer.runtime.config import NormalizationConfig
-from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word
+from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word, paused_gc
 
 _CLOSING_MARKS = "\"')]»”’"
 _BACKTRACK_MIN_PROGRESS = 0.5
@@ -55,6 +55,7 @@ class _Piece:
     speaker: str | None
 
 
+@paused_gc()
 def normalize_segments(transcript: Transcript, cfg: NormalizationConfig) -> StepOutcome:
     """Split long segments into caption-sized ones; the input transcript is left untouched.
 

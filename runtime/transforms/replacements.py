@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwhisperer.runtime.config import LiteralRule, RegexRule
-from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript
+from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, paused_gc
 from podwhisperer.runtime.transforms.reconcile import is_empty_segment, reconcile_segment
 from podwhisperer.runtime.transforms.text import segment_words_text, text_to_words
 
@@ -37,6 +37,7 @@ def rule_key(rule: LiteralRule | RegexRule) -> str:
     return f"{rule.search}->{rule.replacement}"
 
 
+@paused_gc()
 def apply_replacements(transcript: Transcript, rules: Sequence[LiteralRule | RegexRule]) -> StepOutcome:
     """Apply ``rules`` in order to every segment; return the new transcript and replacement stats.
 

@@ -23,10 +23,11 @@ import operator
 from typing import Any, cast
 
 from podwhisperer.runtime.config import TimingGapsConfig
-from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word
+from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word, paused_gc
 from podwhisperer.runtime.transforms.reconcile import proportional_bounds
 
 
+@paused_gc()
 def fill_timing_gaps(transcript: Transcript, cfg: TimingGapsConfig) -> StepOutcome:
     """Interpolate missing word times and fit segment bounds to their words.
 
