@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import NamedTuple
 
 from podwhisperer.runtime.captions.formatting import (
@@ -203,11 +203,12 @@ def _page_bounds(segment: Segment, layout: _Layout, token_starts: Sequence[int] 
         return [(start, end)]
     if token_starts is None:
         token_starts = _word_starts_matching(segment, layout.tokens)
-    total_chars = sum(len(token) + 1 for token in layout.tokens)
+    chars_before_token = list(accumulate([len(token) + 1 for token in layout.tokens], initial=0))
+    total_chars = chars_before_token[-1]
     cuts = [start]
     for page in layout.pages[1:]:
         first = page[0][0]
-        chars_before = sum(len(token) + 1 for token in layout.tokens[:first])
+        chars_before = chars_before_token[first]
         proportional = start + (end - start) * chars_before // total_chars
         timed = token_starts[first] if token_starts is not None else -1
         cuts.append(timed if cuts[-1] < timed < end else max(cuts[-1], proportional))
@@ -217,8 +218,12 @@ def _page_bounds(segment: Segment, layout: _Layout, token_starts: Sequence[int] 
 
 def _word_starts_matching(segment: Segment, tokens: Sequence[str]) -> list[int] | None:
     """Word start times per text token, when the words spell exactly the segment text."""
-    words = [word for word in segment.words or [] if word.word.strip()]
-    if len(words) != len(tokens) or any(word.word.strip() != token for word, token in zip(words, tokens, strict=True)):
+    words = segment.words or []
+    spelled = [word.word.strip() for word in words]
+    if "" in spelled:
+        words = [word for word, token in zip(words, spelled, strict=True) if token]
+        spelled = [token for token in spelled if token]
+    if spelled != list(tokens):
         return None
     return [to_milliseconds(word.start) if word.start is not None else -1 for word in words]
 
