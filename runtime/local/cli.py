@@ -140,12 +140,15 @@ def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> 
     from rich.table import Table
 
     table = Table(title="podwhisperer transcribe")
-    for column in ("file", "status", "audio", "took", "realtime", "words", "speakers", "outputs"):
-        table.add_column(column)
+    for column in ("file", "status", "audio", "took", "realtime", "words", "speakers"):
+        table.add_column(column, overflow="fold")
     for run in runs:
-        table.add_row(*_summary_row(run, output_dir))
+        table.add_row(*_summary_row(run))
     console.print(table)
-    console.print(f"Files are in {output_dir / 'output'} (checkpoints in {output_dir / '.podwhisperer'}).")
+    for run in runs:
+        for path in _output_paths(run, output_dir):
+            console.print(f"  {path}", soft_wrap=True)
+    console.print(f"(checkpoints in {output_dir / '.podwhisperer'})")
     for run in runs:
         if run.error:
             console.print(f"[red]{run.audio.name}: {run.error}[/]")
@@ -153,16 +156,21 @@ def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> 
             console.print(f"[yellow]{run.audio.name}: {run.result.get('reason', run.status)}[/]")
 
 
-def _summary_row(run: LocalRun, output_dir: Path) -> list[str]:
+def _output_paths(run: LocalRun, output_dir: Path) -> list[Path]:
+    keys = run.result.get("outputKeys") or {}
+    files = [keys.get("refinedTranscript"), *sorted((keys.get("captions") or {}).values())]
+    return [output_dir / key for key in files if key]
+
+
+def _summary_row(run: LocalRun) -> list[str]:
     detail = run.result
     counts = detail.get("transcript") or {}
     audio = counts.get("durationSeconds")
     worker = (detail.get("transcription") or {}).get("workerStats") or {}
     processing = worker.get("processing_seconds") if isinstance(worker, dict) else None
     realtime = f"{processing / audio:.2f}x" if processing and audio else "-"
-    keys = detail.get("outputKeys") or {}
-    files = [keys.get("refinedTranscript"), *sorted((keys.get("captions") or {}).values())]
-    outputs = "\n".join(Path(key).name for key in files if key)
+    if (detail.get("transcription") or {}).get("reused"):
+        realtime = "reused"
     status = run.status + (" (resumed)" if run.resumed else "")
     return [run.audio.name, status, f"{audio:.1f}s" if audio else "-", f"{run.seconds:.1f}s", realtime,
-            str(counts.get("words", "-")), str(counts.get("speakers", "-")), outputs or "-"]
+            str(counts.get("words", "-")), str(counts.get("speakers", "-"))]
