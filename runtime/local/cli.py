@@ -169,8 +169,8 @@ def _summary_row(run: LocalRun) -> list[str]:
     worker = (detail.get("transcription") or {}).get("workerStats") or {}
     processing = worker.get("processing_seconds") if isinstance(worker, dict) else None
     realtime = f"{processing / audio:.2f}x" if processing and audio else "-"
-    if (detail.get("transcription") or {}).get("reused"):
-        realtime = "reused"
+    if (detail.get("transcription") or {}).get("reused") or (isinstance(worker, dict) and worker.get("reused")):
+        realtime = "reused"  # the raw transcript of an earlier run was used: no transcription time to report
     status = run.status + (" (resumed)" if run.resumed else "")
     return [run.audio.name, status, f"{audio:.1f}s" if audio else "-", f"{run.seconds:.1f}s", realtime,
             str(counts.get("words", "-")), str(counts.get("speakers", "-"))]
