@@ -24,5 +24,5 @@ def segment_words_text(segment: Segment) -> str:
     exactly what the word-level reconciliation will split again.
     """
     if segment.words:
-        return " ".join(word.word for word in segment.words)
+        return " ".join([word.word for word in segment.words])
     return segment.text or ""
