@@ -157,11 +157,23 @@ class LocalPipeline:
             execution = self.executions.load(arn)
         if not execution.is_complete:
             raise TimeoutError(f"execution {arn} still running")
+        self._wait_for_invocation_to_settle(arn)
+        execution = self.executions.load(arn)
         output = execution.result
         error = output.error.message if output is not None and output.error is not None else None
         result = json.loads(output.result) if output is not None and output.result else {}
         status = str(result.get("status", "completed")) if not _failed(execution) else "failed"
         return {"status": status, "result": result, "error": error}
+
+    def _wait_for_invocation_to_settle(self, arn: str, timeout: float = 10.0) -> None:
+        """The executor signals completion from inside the last invocation, which then saves the
+        execution record once more; wait for that so nothing writes after we return."""
+        from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
+
+        executor = self.runner._executor
+        deadline = time.monotonic() + timeout
+        while executor._invocation_gate(arn) is InvocationState.INVOKING and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def transcribe(self, audio: Path, timeout: float | None = None) -> LocalRun:
         """Start or resume ``audio`` and wait for it."""
