@@ -4,29 +4,15 @@ a worker answering through the loopback callback shim."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import BUCKET, PipelineHarness, moto_server, raw_key_for
+from aws_fakes import BUCKET, PipelineHarness, raw_key_for
 
 from podwhisperer.runtime.config import PipelineConfig, parse_config
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture()
-def harness(endpoint: str, request: pytest.FixtureRequest) -> Iterator[PipelineHarness]:
-    options = getattr(request, "param", {})
-    h = PipelineHarness(endpoint, **options)
-    yield h
-    h.close()
+pytest_plugins = ["pipeline_fixtures"]
 
 
 def outputs_of(h: PipelineHarness) -> dict[str, bytes]:

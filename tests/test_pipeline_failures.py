@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import FakeBedrock, PipelineHarness, moto_server
+from aws_fakes import FakeBedrock, PipelineHarness
 
 from podwhisperer.runtime.config import parse_config
 from podwhisperer.runtime.pipeline import CHECKPOINT_LIMIT_BYTES
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture()
-def harness(endpoint: str, request: pytest.FixtureRequest) -> Iterator[PipelineHarness]:
-    h = PipelineHarness(endpoint, **getattr(request, "param", {}))
-    yield h
-    h.close()
+pytest_plugins = ["pipeline_fixtures"]
 
 
 def failed_event(h: PipelineHarness) -> dict[str, object]:

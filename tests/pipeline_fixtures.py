@@ -1,0 +1,23 @@
+"""Fixtures shared by the durable-pipeline tests (load with ``pytest_plugins = ["pipeline_fixtures"]``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from aws_fakes import PipelineHarness, moto_server
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (S3, SQS, EventBridge) for one test module."""
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture()
+def harness(endpoint: str, request: pytest.FixtureRequest) -> Iterator[PipelineHarness]:
+    """A fresh pipeline harness; parametrize indirectly with a dict of PipelineHarness options."""
+    h = PipelineHarness(endpoint, **getattr(request, "param", {}))
+    yield h
+    h.close()
