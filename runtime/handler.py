@@ -28,7 +28,7 @@ from podwhisperer.runtime.config import ConfigError, LlmRefinementConfig, Pipeli
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
 
 
-class EnvironmentError_(RuntimeError):
+class MissingEnvironmentError(RuntimeError):
     """A required environment variable is missing."""
 
 
@@ -61,7 +61,7 @@ class LambdaRuntime:
     def _require(self, name: str) -> str:
         value = self._environ.get(name, "").strip()
         if not value:
-            raise EnvironmentError_(f"environment variable {name} is required")
+            raise MissingEnvironmentError(f"environment variable {name} is required")
         return value
 
     @cached_property

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from podwhisperer.runtime.config import ConfigError
-from podwhisperer.runtime.handler import EnvironmentError_, LambdaRuntime, config_from_env, lambda_handler
+from podwhisperer.runtime.handler import LambdaRuntime, MissingEnvironmentError, config_from_env, lambda_handler
 from podwhisperer.runtime.upload import UploadEventError, key_candidates, object_created_event, parse_upload_event
 
 
@@ -30,7 +30,7 @@ def test_clients_are_built_once_on_first_use() -> None:
 
 
 def test_missing_environment_and_bad_config_fail_with_readable_messages() -> None:
-    with pytest.raises(EnvironmentError_, match="BUCKET_NAME"):
+    with pytest.raises(MissingEnvironmentError, match="BUCKET_NAME"):
         _ = LambdaRuntime({"QUEUE_URL": "q"}, client_factory=lambda *a, **k: object()).deps
     with pytest.raises(ConfigError, match="did you mean"):
         config_from_env({"PODWHISPERER_CONFIG": json.dumps({"captions": {"generate_vtt_": True}})})
