@@ -76,3 +76,20 @@ def test_word_segments_are_rebuilt_from_edited_words() -> None:
     edited = transcript.copy(segments=transcript.segments[:1]).with_word_segments_rebuilt()
     assert [w["word"] for w in edited.word_segments or []] == ["Hello", "world"]
     assert transcript.word_segments == WHISPERX["word_segments"]
+
+
+def test_rebuilt_transcript_serialises_its_segment_words_and_word_segments_alike() -> None:
+    rebuilt = Transcript.from_dict(WHISPERX).with_word_segments_rebuilt()
+    written = orjson.loads(rebuilt.to_json())
+    assert written["segments"] == WHISPERX["segments"]
+    assert written["word_segments"] == [w for s in WHISPERX["segments"] for w in s["words"]]  # type: ignore[index]
+
+
+def test_segments_changed_after_the_rebuild_are_written_from_their_own_words() -> None:
+    rebuilt = Transcript.from_dict(WHISPERX).with_word_segments_rebuilt()
+    first = rebuilt.segments[0]
+    assert first.words is not None
+    rebuilt.segments[0] = first.copy(words=[first.words[0].copy(word="Howdy")])
+    assert [w["word"] for w in rebuilt.to_dict()["segments"][0]["words"]] == ["Howdy"]
+    copied = rebuilt.copy(segments=rebuilt.segments[1:])
+    assert [w["word"] for w in copied.to_dict()["segments"][0]["words"]] == ["In", "2024"]
