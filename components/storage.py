@@ -36,7 +36,7 @@ def create_bucket(name: str, *, existing: pulumi.Input[str] | None, force_destro
     """A new locked-down bucket, or ``existing`` with EventBridge notifications switched on."""
     if existing is not None:
         bucket_name = pulumi.Output.from_input(existing)
-        # Replaces the bucket's notification configuration: see docs/deploy.md before pointing at a shared bucket.
+        # Replaces the bucket's notification configuration (see the README before pointing at a shared bucket).
         aws.s3.BucketNotification(f"{name}-events", bucket=bucket_name, eventbridge=True, opts=opts)
         return Bucket(name=bucket_name, arn=pulumi.Output.concat("arn:", partition, ":s3:::", bucket_name))
     bucket = aws.s3.Bucket(f"{name}-media", force_destroy=force_destroy, tags=dict(tags), opts=opts)
