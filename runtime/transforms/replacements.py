@@ -110,7 +110,15 @@ def _literal_pattern_substitution(rule: LiteralRule) -> Substitution:
     def substitute(text: str) -> tuple[str, int]:
         return compiled.subn(verbatim, text)
 
-    return substitute
+    if rule.ignore_case:
+        return substitute
+    search = rule.search
+
+    def substitute_when_present(text: str) -> tuple[str, int]:
+        # Every match contains the search string: a substring test skips the regex for most segments.
+        return substitute(text) if search in text else (text, 0)
+
+    return substitute_when_present
 
 
 def _regex_substitution(pattern: re.Pattern[str], template: str) -> Substitution:
