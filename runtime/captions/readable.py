@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from podwhisperer.runtime.captions.formatting import segment_speaker
 from podwhisperer.runtime.captions.timestamps import clock, to_milliseconds
@@ -14,7 +14,7 @@ from podwhisperer.runtime.transcript import Transcript
 PAUSE_BREAK_SECONDS = 2.0
 """Without speaker labels, a pause this long between segments starts a new paragraph."""
 
-_MARKDOWN_ESCAPES = MappingProxyType({ord(char): "\\" + char for char in "\\`*_[]<>#|"})
+_MARKDOWN_SPECIAL = re.compile("[" + re.escape("\\`*_[]<>#|") + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +80,6 @@ def markdown_document(grouped: Sequence[Paragraph]) -> str:
 
 
 def _escape_markdown(text: str) -> str:
-    return text.translate(_MARKDOWN_ESCAPES)
+    # A backslash before each special character. A regex rather than str.translate: translating to
+    # two-character strings takes the slow path for every character, ~3x slower on an episode's text.
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
