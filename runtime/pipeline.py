@@ -62,9 +62,14 @@ from podwhisperer.runtime.adapters.events import EventSink, PipelineEvent
 from podwhisperer.runtime.adapters.queue import JobQueue, JobRequest
 from podwhisperer.runtime.adapters.storage import ObjectStore, normalize_etag
 from podwhisperer.runtime.bedrock import ConverseClient
+from podwhisperer.runtime.captions import render_captions
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.events import completion_detail, failure_detail, sum_llm_usage
 from podwhisperer.runtime.transcript import StepOutcome, Transcript, TranscriptError
+from podwhisperer.runtime.transforms.llm import LlmChunk, LlmStepError, apply_refinements, plan_chunks, refine_chunk
+from podwhisperer.runtime.transforms.normalize import normalize_segments
+from podwhisperer.runtime.transforms.replacements import apply_replacements
+from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
 from podwhisperer.runtime.upload import Upload, UploadEventError, key_candidates, parse_upload_event
 
 CHECKPOINT_LIMIT_BYTES = 256 * 1024
@@ -179,14 +184,14 @@ def chain_hash(previous: str, stage: str, stage_config: Any) -> str:
 
 
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (
-    TranscriptError, CheckpointTooLargeError, CallbackResultError, InputNotFoundError,
+    TranscriptError, CheckpointTooLargeError, CallbackResultError, InputNotFoundError, LlmStepError,
 )
 
 
 def never_retry(error: Exception) -> bool:
     """Errors no retry can fix: bad data, a payload that will always be too big, or an LLM step that
-    already spent its own Bedrock retries (``LlmStepError``, matched by name to keep the import lazy)."""
-    return isinstance(error, PERMANENT_ERRORS) or type(error).__name__ == "LlmStepError"
+    already spent its own Bedrock retries (``LlmStepError``)."""
+    return isinstance(error, PERMANENT_ERRORS)
 
 
 MAX_LIST_ITEMS_IN_CHECKPOINT = 20
@@ -421,10 +426,6 @@ class _Run:
     # region transforms
 
     def _transform_stages(self, work: str, raw: Json) -> Json:
-        from podwhisperer.runtime.transforms.normalize import normalize_segments
-        from podwhisperer.runtime.transforms.replacements import apply_replacements
-        from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
-
         cfg = self.cfg
         gaps = self._stage(work, "fill-timing-gaps", raw, cfg.timing_gaps.model_dump(mode="json"),
                            lambda t: fill_timing_gaps(t, cfg.timing_gaps))
@@ -489,8 +490,6 @@ class _Run:
         return {"key": key, "chain": chain, "stats": stats, "llm": stats.get("usage_summary")}
 
     def _plan_llm(self, source_key: str, key: str, llm_cfg: LlmRefinementConfig) -> Json:
-        from podwhisperer.runtime.transforms.llm import plan_chunks
-
         committed = self._committed_stats(key)
         if committed is not None:
             return {"committed": committed, "chunks": []}
@@ -498,8 +497,6 @@ class _Run:
         return {"committed": None, "chunks": [chunk.to_dict() for chunk in chunks]}
 
     def _refine_chunks(self, source_key: str, chunks: Sequence[Json], llm_cfg: LlmRefinementConfig) -> list[Json]:
-        from podwhisperer.runtime.transforms.llm import LlmChunk, refine_chunk
-
         self.current_step = "llm-refinement"
         speakers = list(self.cfg.speakers)
         chunk_retry = self.deps.step_retry or RetryPresets.default()
@@ -520,8 +517,6 @@ class _Run:
         return list(batch.get_results())
 
     def _apply_llm(self, source_key: str, key: str, results: list[Json], llm_cfg: LlmRefinementConfig) -> Json:
-        from podwhisperer.runtime.transforms.llm import apply_refinements
-
         committed = self._committed_stats(key)
         if committed is not None:
             return committed
@@ -543,8 +538,6 @@ class _Run:
         return {"key": key, "chain": stage["chain"], "counts": transcript_counts(transcript)}
 
     def _render_captions(self, work: str, final: Json) -> Json:
-        from podwhisperer.runtime.captions import render_captions
-
         captions_cfg = self.cfg.captions.model_dump(mode="json")
         chain = chain_hash(final["chain"], "captions", captions_cfg)[:16]
         rendered = render_captions(self.transcripts.load(final["key"]), self.cfg.captions)
