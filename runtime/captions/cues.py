@@ -20,7 +20,7 @@ from podwhisperer.runtime.captions.formatting import (
     speaker_label,
     voice_name,
 )
-from podwhisperer.runtime.captions.timestamps import to_milliseconds
+from podwhisperer.runtime.captions.timestamps import format_milliseconds, to_milliseconds
 from podwhisperer.runtime.captions.wrap import LineRange, layout_pages
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Segment, Transcript
@@ -101,17 +101,9 @@ def build_cues(transcript: Transcript, style: CueStyle) -> list[Cue]:
 
 
 def timing_lines(cues: Sequence[Cue], separator: str) -> list[str]:
-    """``HH:MM:SS.mmm --> HH:MM:SS.mmm`` per cue, with ``separator`` before the milliseconds.
-
-    The same text as two ``timestamps.format_milliseconds`` calls, but one %-format per cue with the
-    clock fields computed inline: about 1.5x faster over the thousands of cues of an episode.
-    """
-    field = f"%02d:%02d:%02d{separator.replace('%', '%%')}%03d"
-    line = f"{field} --> {field}"
-    clamped = [(max(0, start), max(0, end)) for start, end, _ in cues]
-    return [line % (start // 3_600_000, start // 60_000 % 60, start // 1000 % 60, start % 1000,
-                    end // 3_600_000, end // 60_000 % 60, end // 1000 % 60, end % 1000)
-            for start, end in clamped]
+    """``HH:MM:SS.mmm --> HH:MM:SS.mmm`` per cue, with ``separator`` before the milliseconds."""
+    return [f"{format_milliseconds(start, separator)} --> {format_milliseconds(end, separator)}"
+            for start, end, _ in cues]
 
 
 def _segment_cues(segment: Segment, style: CueStyle, label: str, speaker: str, floor: int) -> list[Cue]:
