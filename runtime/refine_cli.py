@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from podwhisperer.runtime.bedrock import ConverseClient
 
 RAW_SUFFIX = "_raw_transcript.json"
-CAPTION_CONTENT_SUFFIXES = {"vtt": "vtt", "srt": "srt", "json": "json", "txt": "txt", "md": "md"}
 
 
 def output_name(raw: Path) -> str:

@@ -31,10 +31,6 @@ class TaskProtection:
         self._open = opener
         self._timeout = timeout_seconds
 
-    @property
-    def available(self) -> bool:
-        return self._url is not None
-
     def protect(self, minutes: float) -> None:
         """Protect the task for ``minutes`` (capped at the ECS maximum); the job's own timeout bounds it."""
         expires = max(1, min(MAX_PROTECTION_MINUTES, int(minutes + 0.999)))

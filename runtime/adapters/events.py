@@ -92,12 +92,3 @@ class JsonLinesEventSink:
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
 
-
-class MemoryEventSink:
-    """Keeps events in a list (unit tests)."""
-
-    def __init__(self) -> None:
-        self.events: list[PipelineEvent] = []
-
-    def publish(self, event: PipelineEvent) -> None:
-        self.events.append(event)
