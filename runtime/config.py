@@ -399,6 +399,16 @@ def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
     return merged
 
 
+def transcription_flags(model: str | None = None, language: str | None = None) -> dict[str, Any]:
+    """``transcription`` overrides for the CLIs' ``--model`` and ``--language`` (``auto`` detects it)."""
+    overrides: dict[str, Any] = {}
+    if model:
+        overrides["model"] = model
+    if language:
+        overrides["language"] = None if language == "auto" else language
+    return overrides
+
+
 def parse_config(data: Any, source: str = "config") -> PipelineConfig:
     """Validate ``data`` (a mapping) into a :class:`PipelineConfig`, or raise :class:`ConfigError`."""
     if data is None:

@@ -155,7 +155,7 @@ def transcribe(
 def _transcribe_local(audio: Path, config_file: Path | None, *, model: str | None, device: str | None,
                       language: str | None, align: bool, diarize: bool) -> Any:
     from podwhisperer.runtime.adapters.storage import file_md5
-    from podwhisperer.runtime.config import PipelineConfig, load_config
+    from podwhisperer.runtime.config import PipelineConfig, load_config, transcription_flags
     from podwhisperer.worker.audio import probe_audio
     from podwhisperer.worker.models import ModelCache, default_device
     from podwhisperer.worker.speech import transcribe_file
@@ -163,11 +163,7 @@ def _transcribe_local(audio: Path, config_file: Path | None, *, model: str | Non
     if device not in (None, "cpu", "cuda"):
         raise ValueError(f"--device must be cpu or cuda, got {device!r}")
     config = load_config(config_file) if config_file else PipelineConfig()
-    overrides: dict[str, Any] = {"align": align, "diarize": diarize}
-    if model:
-        overrides["model"] = model
-    if language:
-        overrides["language"] = None if language == "auto" else language
+    overrides: dict[str, Any] = {"align": align, "diarize": diarize, **transcription_flags(model, language)}
     cfg = config.with_overrides({"transcription": overrides}).transcription
     probe_audio(audio, max_minutes=cfg.max_audio_minutes)
     # An explicit --model must exist; the config's model may fall back to the packaged tiny.en offline.

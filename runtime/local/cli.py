@@ -59,15 +59,11 @@ def transcribe(
 
 
 def _load_config(path: Path | None, model: str | None, language: str | None, console: Console) -> PipelineConfig:
-    from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
+    from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config, transcription_flags
 
     try:
         cfg = load_config(path) if path else PipelineConfig()
-        overrides: dict[str, Any] = {}
-        if model:
-            overrides["model"] = model
-        if language:
-            overrides["language"] = None if language == "auto" else language
+        overrides = transcription_flags(model, language)
         return cfg.with_overrides({"transcription": overrides}) if overrides else cfg
     except ConfigError as exc:
         console.print(f"[red]{exc.report()}[/]")
