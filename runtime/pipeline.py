@@ -62,7 +62,7 @@ from podwhisperer.runtime.adapters.events import EventSink, PipelineEvent
 from podwhisperer.runtime.adapters.queue import JobQueue, JobRequest
 from podwhisperer.runtime.adapters.storage import ObjectStore, normalize_etag
 from podwhisperer.runtime.bedrock import ConverseClient
-from podwhisperer.runtime.captions import render_captions
+from podwhisperer.runtime.captions import enabled_formats, render_captions
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.events import completion_detail, failure_detail, sum_llm_usage
 from podwhisperer.runtime.transcript import StepOutcome, Transcript, TranscriptError
@@ -540,14 +540,13 @@ class _Run:
     def _render_captions(self, work: str, final: Json) -> Json:
         captions_cfg = self.cfg.captions.model_dump(mode="json")
         chain = chain_hash(final["chain"], "captions", captions_cfg)[:16]
-        rendered = render_captions(self.transcripts.load(final["key"]), self.cfg.captions)
-        written: dict[str, str] = {}
-        for ext in sorted(rendered):
-            key = f"{work}captions-{chain}.{ext}"
-            if self.deps.store.head(key) is None:
+        keys = {ext: f"{work}captions-{chain}.{ext}" for ext in sorted(enabled_formats(self.cfg.captions))}
+        missing = {ext: key for ext, key in keys.items() if self.deps.store.head(key) is None}
+        if missing:  # a retry after a complete write renders nothing
+            rendered = render_captions(self.transcripts.load(final["key"]), self.cfg.captions)
+            for ext, key in missing.items():
                 self.deps.store.put(key, rendered[ext].encode(), CAPTION_CONTENT_TYPES.get(ext, "text/plain"))
-            written[ext] = key
-        return {"work_keys": written}
+        return {"work_keys": keys}
 
     def _publish(self, source: Json, outputs: keynames.OutputKeys, final: Json, captions: Json) -> Json:
         """Copy work objects to their final names: captions first, the refined transcript last."""

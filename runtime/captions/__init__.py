@@ -18,10 +18,17 @@ from podwhisperer.runtime.captions.vtt import render_vtt, vtt_document
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript, paused_gc
 
-__all__ = ["render_captions", "render_markdown", "render_simplified_json", "render_srt", "render_text",
-           "render_vtt"]
+__all__ = ["enabled_formats", "render_captions", "render_markdown", "render_simplified_json", "render_srt",
+           "render_text", "render_vtt"]
 
 Renderer = Callable[[Transcript, CaptionsConfig], str]
+
+
+def enabled_formats(cfg: CaptionsConfig) -> list[str]:
+    """File extensions :func:`render_captions` produces for ``cfg``, in a fixed order."""
+    switches = [(cfg.generate_vtt, "vtt"), (cfg.generate_srt, "srt"), (cfg.generate_simplified_json, "json"),
+                (cfg.generate_text, "txt"), (cfg.generate_markdown, "md")]
+    return [extension for enabled, extension in switches if enabled]
 
 
 @paused_gc()
@@ -36,14 +43,10 @@ def render_captions(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, st
     if cfg.generate_text and cfg.generate_markdown:
         grouped = paragraphs(transcript)  # the same paragraphs: group them once
         outputs["txt"], outputs["md"] = text_document(grouped), markdown_document(grouped)
-    wanted: list[tuple[bool, str, Renderer]] = [
-        (cfg.generate_vtt, "vtt", render_vtt),
-        (cfg.generate_srt, "srt", render_srt),
-        (cfg.generate_simplified_json, "json", render_simplified_json),
-        (cfg.generate_text, "txt", render_text),
-        (cfg.generate_markdown, "md", render_markdown),
-    ]
-    for enabled, extension, render in wanted:
-        if enabled and extension not in outputs:
-            outputs[extension] = render(transcript, cfg)
-    return {extension: outputs[extension] for _, extension, _ in wanted if extension in outputs}
+    renderers: dict[str, Renderer] = {"vtt": render_vtt, "srt": render_srt, "json": render_simplified_json,
+                                       "txt": render_text, "md": render_markdown}
+    formats = enabled_formats(cfg)
+    for extension in formats:
+        if extension not in outputs:
+            outputs[extension] = renderers[extension](transcript, cfg)
+    return {extension: outputs[extension] for extension in formats}
