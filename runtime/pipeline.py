@@ -384,11 +384,8 @@ class _Run:
         metadata = Transcript.from_json(self.deps.store.get(raw_key)).metadata
         if metadata is None:
             return {"reuse": False, "reason": "raw transcript has no source metadata"}
-        if metadata.source_key != source["key"]:
-            return {"reuse": False, "reason": f"made from {metadata.source_key!r}"}
-        if normalize_etag(metadata.source_etag) != source["etag"]:
-            return {"reuse": False, "reason": "made from another version of the object (etag differs)"}
-        return {"reuse": True, "reason": "same key and etag"}
+        mismatch = metadata.source_mismatch(source["key"], source["etag"])
+        return {"reuse": mismatch is None, "reason": mismatch or "same key and etag"}
 
     def _transcribe(self, source: Json) -> Json:
         self.current_step = "transcribe"

@@ -21,6 +21,8 @@ from typing import Any, cast
 
 import orjson
 
+from podwhisperer.runtime.adapters.storage import normalize_etag
+
 METADATA_KEY = "podwhisperer"
 
 
@@ -131,6 +133,14 @@ class RawMetadata:
             out["notes"] = list(self.notes)
         out.update(self.extra)
         return out
+
+    def source_mismatch(self, source_key: str, etag: str | None) -> str | None:
+        """Why this transcript was not made from object ``source_key`` at version ``etag`` (None: it was)."""
+        if self.source_key != source_key:
+            return f"made from {self.source_key!r}"
+        if normalize_etag(self.source_etag) != normalize_etag(etag):
+            return "made from another version of the object (etag differs)"
+        return None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RawMetadata:

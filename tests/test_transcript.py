@@ -93,3 +93,10 @@ def test_segments_changed_after_the_rebuild_are_written_from_their_own_words() -
     assert [w["word"] for w in rebuilt.to_dict()["segments"][0]["words"]] == ["Howdy"]
     copied = rebuilt.copy(segments=rebuilt.segments[1:])
     assert [w["word"] for w in copied.to_dict()["segments"][0]["words"]] == ["In", "2024"]
+
+
+def test_raw_metadata_says_whether_it_was_made_from_an_object_version() -> None:
+    meta = RawMetadata(source_key="input/ep1.mp3", source_etag='"abc"')
+    assert meta.source_mismatch("input/ep1.mp3", "abc") is None  # quotes do not matter
+    assert meta.source_mismatch("input/ep1.m4a", "abc") == "made from 'input/ep1.mp3'"
+    assert meta.source_mismatch("input/ep1.mp3", "def") == "made from another version of the object (etag differs)"

@@ -138,7 +138,7 @@ class TranscriptionJob:
             log.warning("existing %s is unreadable, transcribing again: %s", raw_key, exc)
             return None
         meta = existing.metadata
-        if meta is None or meta.source_key != s3_key or normalize_etag(meta.source_etag) != etag:
+        if meta is None or meta.source_mismatch(s3_key, etag) is not None:
             return None
         return existing if meta.extra.get("transcription_fingerprint") == fingerprint else None
 
