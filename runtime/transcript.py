@@ -48,12 +48,18 @@ def paused_gc() -> Iterator[None]:
 
 @dataclass(slots=True)
 class Word:
+    """One word; a value: build a changed word with :meth:`copy`, never assign to a field."""
+
     word: str
     start: float | None = None
     end: float | None = None
     score: float | None = None
     speaker: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The parsed JSON object this word was read from when it says exactly what to_dict would: an
+    # unchanged word (nearly all of them) is written back without building a new dict. Not an init
+    # field, so copies never inherit it.
+    _source: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def timed(self) -> bool:
@@ -64,6 +70,8 @@ class Word:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        if self._source is not None:
+            return self._source
         out: dict[str, Any] = {"word": self.word}
         if self.start is not None:
             out["start"] = self.start
@@ -91,7 +99,9 @@ class Segment:
         return replace(self, **changes)
 
     def word_dicts(self) -> list[dict[str, Any]] | None:
-        return None if self.words is None else [w.to_dict() for w in self.words]
+        if self.words is None:
+            return None
+        return [word._source or word.to_dict() for word in self.words]
 
     def to_dict(self, word_dicts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """``word_dicts``: this segment's :meth:`word_dicts` when the caller already built them."""
@@ -281,6 +291,7 @@ def _segment_from_dict(data: Any, index: int) -> Segment:
     )
 
 
+_NUMBER = frozenset({float, int})
 _NUMBER_OR_NONE = frozenset({float, int, type(None)})
 _STR_OR_NONE = frozenset({str, type(None)})
 
@@ -288,28 +299,26 @@ _STR_OR_NONE = frozenset({str, type(None)})
 def _words_from_list(raw_words: list[Any], where: str) -> list[Word]:
     """Parse words; errors are located only when raised.
 
-    Nearly every WhisperX word is a dict of exactly the five known keys. Those take an inlined
-    fast path (subscripts are cheaper than ``.get`` and leave no unknown fields to collect);
-    this loop runs once per word of the episode.
+    Nearly every WhisperX word is a dict of exactly the five known keys, all set. Those take an
+    inlined fast path (subscripts are cheaper than ``.get``; nothing to collect into ``extra``) and
+    keep their dict to be written back as it is; this loop runs once per word of the episode.
+    Everything else (nulls, NaN, unknown keys, errors) goes through :func:`_word_from_dict`.
     """
     words = []
     for index, data in enumerate(raw_words):
         try:
             text, start, end, score, speaker = data["word"], data["start"], data["end"], data["score"], data["speaker"]
-            full = type(data) is dict and len(data) == len(_WORD_KEYS)
+            plain = (type(data) is dict and len(data) == len(_WORD_KEYS) and type(text) is str
+                     and type(start) in _NUMBER and type(end) in _NUMBER and type(score) in _NUMBER
+                     and type(speaker) is str and start == start and end == end and score == score)
         except (KeyError, TypeError):
-            full = False
-        if not full:
+            plain = False
+        if not plain:
             words.append(_word_from_dict(data, f"{where}.words[{index}]"))
             continue
-        if (type(text) is not str or type(start) not in _NUMBER_OR_NONE or type(end) not in _NUMBER_OR_NONE
-                or type(score) not in _NUMBER_OR_NONE or type(speaker) not in _STR_OR_NONE):
-            _raise_word_error(data, f"{where}.words[{index}]")
-        if score != score:  # NaN: WhisperX writes it for unscored words in some versions
-            score = None
-        if start != start or end != end:
-            start = end = None
-        words.append(Word(text, start, end, score, speaker, {}))
+        word = Word(text, start, end, score, speaker, {})
+        word._source = data  # to_dict would say the same, in WhisperX's key order
+        words.append(word)
     return words
 
 

@@ -95,6 +95,19 @@ def test_segments_changed_after_the_rebuild_are_written_from_their_own_words() -
     assert [w["word"] for w in copied.to_dict()["segments"][0]["words"]] == ["In", "2024"]
 
 
+def test_parsed_words_are_written_back_as_read_and_copies_with_their_changes() -> None:
+    document = {"segments": [{"start": 0, "end": 2, "text": "a b", "words": [
+        {"word": "a", "start": 0, "end": 1, "score": 0.5, "speaker": "S1"},
+        {"word": "b", "start": 1, "end": 2, "score": 0.5, "speaker": None}]}]}
+    transcript = Transcript.from_dict(document)
+    first, second = transcript.segments[0].words or []
+    assert [w.to_dict() for w in (first, second)] == [document["segments"][0]["words"][0],  # type: ignore[index]
+                                                      {"word": "b", "start": 1, "end": 2, "score": 0.5}]
+    moved = first.copy(start=0.25, speaker="S2")
+    assert moved.to_dict() == {"word": "a", "start": 0.25, "end": 1, "score": 0.5, "speaker": "S2"}
+    assert first.to_dict()["start"] == 0  # the original is untouched
+
+
 def test_raw_metadata_says_whether_it_was_made_from_an_object_version() -> None:
     meta = RawMetadata(source_key="input/ep1.mp3", source_etag='"abc"')
     assert meta.source_mismatch("input/ep1.mp3", "abc") is None  # quotes do not matter
