@@ -20,18 +20,14 @@ _PUNCTUATION_PULL = 4
 """How many words away from the middle a page break may move to land after punctuation."""
 
 
-def place_word(lines: int, current: int, length: int, max_chars: int) -> tuple[int, int]:
-    """One greedy step: ``(line count, length of the last line)`` after appending a word of ``length``."""
-    if lines and current + 1 + length <= max_chars:
-        return lines, current + 1 + length
-    return lines + 1, length
-
-
 def count_lines(lengths: Sequence[int], max_chars: int) -> int:
     """The fewest lines of at most ``max_chars`` that hold words of these lengths, broken at spaces."""
     lines = current = 0
     for length in lengths:
-        lines, current = place_word(lines, current, length, max_chars)
+        if lines and current + 1 + length <= max_chars:
+            current += 1 + length
+        else:
+            lines, current = lines + 1, length
     return lines
 
 

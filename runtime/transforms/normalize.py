@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from podwhisperer.runtime.captions.wrap import count_lines
@@ -36,6 +37,8 @@ class _Limits:
     punctuation: tuple[str, ...]
     split_on_speaker: bool
     balance: bool
+    clause_last_chars: frozenset[str]
+    """The last characters of every punctuation and closing mark: a cheap first test before _ends_clause."""
 
     @classmethod
     def from_config(cls, cfg: NormalizationConfig) -> _Limits:
@@ -43,7 +46,8 @@ class _Limits:
                    line_chars=cfg.max_chars_per_line, max_lines=cfg.max_lines_per_segment,
                    max_duration=cfg.max_duration_seconds, min_duration=cfg.min_duration_seconds,
                    threshold=cfg.punctuation_split_threshold, punctuation=tuple(cfg.punctuation_chars),
-                   split_on_speaker=cfg.split_segment_at_speaker_change, balance=cfg.balance_pieces)
+                   split_on_speaker=cfg.split_segment_at_speaker_change, balance=cfg.balance_pieces,
+                   clause_last_chars=frozenset(mark[-1] for mark in (*cfg.punctuation_chars, *_CLOSING_MARKS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +96,8 @@ def _normalize_segment(segment: Segment, words: Sequence[Word], limits: _Limits)
         pieces = _rebalance_thin_pieces(words, tokens, pieces, limits)
     pieces = _merge_short_pieces(words, tokens, pieces, limits)
     compact = "" not in tokens
-    built = (_build_piece(segment, tokens, piece, compact) for piece in pieces)
-    return [piece for piece in built if piece.text]
+    built = [_build_piece(segment, tokens, piece, compact) for piece in pieces]
+    return [piece for piece in built if piece.text] if not compact else built
 
 
 @dataclass(slots=True)
@@ -123,7 +127,7 @@ def _split_words(words: Sequence[Word], tokens: Sequence[str], speaker: str | No
     max_words, max_chars, line_chars = limits.max_words, limits.max_chars, limits.line_chars
     max_lines, max_duration, threshold = limits.max_lines, limits.max_duration, limits.threshold
     split_on_speaker, punctuation = limits.split_on_speaker, limits.punctuation
-    clause_marks = (*punctuation, *_CLOSING_MARKS)  # a cheap first test; _ends_clause decides
+    clause_last_chars = limits.clause_last_chars
     pieces: list[_Piece] = []
     start = count = chars = lines = line_len = 0
     start_speaker = speaker
@@ -161,15 +165,15 @@ def _split_words(words: Sequence[Word], tokens: Sequence[str], speaker: str | No
             last_end = end
         if word_speaker:
             speaker = word_speaker
+        # A clause end closes the piece once its character, word or duration share reaches the threshold.
         # On the last word this closes the final piece, just as the end of the loop would.
-        if token.endswith(clause_marks) and _ends_clause(token, punctuation):
-            progress = max(chars / max_chars, count / max_words)
-            if first_time is not None and last_end is not None:
-                progress = max(progress, (last_end - first_time) / max_duration)
-            if progress >= threshold:
-                pieces.append(_Piece(start, index + 1, speaker))
-                start, count, chars, lines, line_len, first_time, last_end = index + 1, 0, 0, 0, 0, None, None
-                start_speaker = speaker
+        if (token[-1:] in clause_last_chars and _ends_clause(token, punctuation)
+                and (chars / max_chars >= threshold or count / max_words >= threshold
+                     or (first_time is not None and last_end is not None
+                         and (last_end - first_time) / max_duration >= threshold))):
+            pieces.append(_Piece(start, index + 1, speaker))
+            start, count, chars, lines, line_len, first_time, last_end = index + 1, 0, 0, 0, 0, None, None
+            start_speaker = speaker
     if count:
         pieces.append(_Piece(start, len(words), speaker))
     return pieces
@@ -216,17 +220,21 @@ def _exceeds(piece: _Open, word: Word, length: int, limits: _Limits) -> bool:
 
 
 def _backtrack_cut(words: Sequence[Word], tokens: Sequence[str], index: int, piece: _Open, limits: _Limits) -> int:
+    """The latest clause end before word ``index`` that leaves the piece at least ``minimum`` full, else ``index``.
+
+    Fullness is the largest of the character, word and duration shares, as in _split_words.
+    """
     minimum = min(_BACKTRACK_MIN_PROGRESS, limits.threshold)
-    chars = piece.chars
-    for cut in range(index - 1, piece.start, -1):
+    max_chars, max_words, max_duration = limits.max_chars, limits.max_words, limits.max_duration
+    first_time, start, chars = piece.first_time, piece.start, piece.chars
+    for cut in range(index - 1, start, -1):
         chars -= len(tokens[cut]) + 1
-        progress = max(chars / limits.max_chars, (cut - piece.start) / limits.max_words)
-        end = words[cut - 1].end
-        if piece.first_time is not None and end is not None:
-            progress = max(progress, (end - piece.first_time) / limits.max_duration)
-        if progress < minimum:
-            break
-        if _ends_clause(tokens[cut - 1], limits.punctuation):
+        if chars / max_chars < minimum and (cut - start) / max_words < minimum:
+            end = words[cut - 1].end
+            if first_time is None or end is None or (end - first_time) / max_duration < minimum:
+                break
+        token = tokens[cut - 1]
+        if token[-1:] in limits.clause_last_chars and _ends_clause(token, limits.punctuation):
             return cut
     return index
 
@@ -273,12 +281,15 @@ def _rebalance_thin_pieces(words: Sequence[Word], tokens: Sequence[str], pieces:
     A forced cut next to a one- or two-word piece is moved, within the pair, to the clause end nearest
     the middle, else to the most balanced place; both halves must still fit every limit.
     """
+    if len(pieces) < 2:
+        return pieces
     result = list(pieces)
+    offsets = list(accumulate(map(len, tokens), initial=0))
     for index in range(len(result) - 1):
         left, right = result[index], result[index + 1]
-        if left.speaker != right.speaker or _ends_clause(tokens[left.end - 1], limits.punctuation):
+        if left.speaker != right.speaker or not (_is_thin(offsets, left, limits) or _is_thin(offsets, right, limits)):
             continue
-        if not (_is_thin(tokens, left, limits) or _is_thin(tokens, right, limits)):
+        if _ends_clause(tokens[left.end - 1], limits.punctuation):
             continue
         cut = _balanced_cut(words, tokens, left.start, right.end, limits)
         if cut is not None and cut != left.end:
@@ -287,9 +298,10 @@ def _rebalance_thin_pieces(words: Sequence[Word], tokens: Sequence[str], pieces:
     return result
 
 
-def _is_thin(tokens: Sequence[str], piece: _Piece, limits: _Limits) -> bool:
+def _is_thin(offsets: Sequence[int], piece: _Piece, limits: _Limits) -> bool:
+    """``offsets``: the running character count of the segment's tokens (0 first)."""
     count = piece.end - piece.start
-    chars = sum(len(token) for token in tokens[piece.start:piece.end]) + count - 1
+    chars = offsets[piece.end] - offsets[piece.start] + count - 1
     return count <= _THIN_WORDS or chars < limits.max_chars * _THIN_CHAR_SHARE
 
 
@@ -312,7 +324,7 @@ def _balanced_cut(words: Sequence[Word], tokens: Sequence[str], start: int, end:
 
 
 def _is_short(words: Sequence[Word], piece: _Piece, limits: _Limits) -> bool:
-    first, last = _first_start(words, piece.start, piece.end), _last_end(words, piece.start, piece.end)
+    first, last = _time_span(words, piece.start, piece.end)
     return first is not None and last is not None and last - first < limits.min_duration
 
 
@@ -322,8 +334,17 @@ def _fits(words: Sequence[Word], tokens: Sequence[str], start: int, end: int, li
         return False
     if count_lines(lengths, limits.line_chars) > limits.max_lines:
         return False
-    first, last = _first_start(words, start, end), _last_end(words, start, end)
+    first, last = _time_span(words, start, end)
     return first is None or last is None or last - first <= limits.max_duration
+
+
+def _time_span(words: Sequence[Word], start: int, end: int) -> tuple[float | None, float | None]:
+    """The first start and the last end among the timed words of ``[start, end)`` (usually its end words')."""
+    if start >= end:
+        return None, None
+    first, last = words[start].start, words[end - 1].end
+    return (first if first is not None else _first_start(words, start, end),
+            last if last is not None else _last_end(words, start, end))
 
 
 def _first_start(words: Sequence[Word], start: int, end: int) -> float | None:
@@ -347,14 +368,12 @@ def _build_piece(segment: Segment, tokens: Sequence[str], piece: _Piece, compact
     piece_tokens = tokens[piece.start:piece.end]
     text = " ".join(piece_tokens if compact else [token for token in piece_tokens if token])
     start, end = _piece_times(segment, words, piece)
-    return Segment(start=start, end=end, text=text, speaker=piece.speaker,
-                   words=words[piece.start:piece.end], extra=dict(segment.extra))
+    return Segment(start, end, text, piece.speaker, words[piece.start:piece.end], dict(segment.extra))
 
 
 def _piece_times(segment: Segment, words: Sequence[Word], piece: _Piece) -> tuple[float, float]:
     """Times from the nearest timed words of the piece, else interpolated within the segment (defect 2)."""
-    start = _first_start(words, piece.start, piece.end)
-    end = _last_end(words, piece.start, piece.end)
+    start, end = _time_span(words, piece.start, piece.end)
     if start is None or end is None:
         span = max(0.0, segment.end - segment.start)
         if start is None:
