@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from podwhisperer.runtime.captions.cues import Cue, timing_lines
 from podwhisperer.runtime.captions.formatting import (
     escape_text,
     highlight_tags,
@@ -11,7 +14,13 @@ from podwhisperer.runtime.captions.formatting import (
     speaker_prefix,
     voice_name,
 )
-from podwhisperer.runtime.captions.timestamps import clock, srt_timestamp, to_milliseconds, vtt_timestamp
+from podwhisperer.runtime.captions.timestamps import (
+    clock,
+    format_milliseconds,
+    srt_timestamp,
+    to_milliseconds,
+    vtt_timestamp,
+)
 from podwhisperer.runtime.captions.wrap import count_lines, layout_pages, wrap_words
 
 
@@ -49,6 +58,13 @@ def test_fmt12_srt_uses_a_comma() -> None:
 def test_timestamps_from_integer_milliseconds(seconds: float, expected: str) -> None:
     assert vtt_timestamp(seconds) == expected
     assert ".1000" not in vtt_timestamp(seconds)
+
+
+@given(st.integers(0, 500 * 3_600_000), st.integers(0, 500 * 3_600_000), st.sampled_from([".", ","]))
+def test_cue_timing_lines_spell_both_times_as_the_timestamp_formatter_does(start: int, end: int,
+                                                                            separator: str) -> None:
+    expected = f"{format_milliseconds(start, separator)} --> {format_milliseconds(end, separator)}"
+    assert timing_lines([Cue(start, end, "text")], separator) == [expected]
 
 
 def test_to_milliseconds_rounds_half_up() -> None:

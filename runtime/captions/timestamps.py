@@ -7,9 +7,9 @@ import math
 
 def to_milliseconds(seconds: float) -> int:
     """Seconds to whole milliseconds, rounding halves up; negative or non-finite input gives 0."""
-    if not math.isfinite(seconds) or seconds <= 0:
+    if not 0 < seconds < math.inf:  # also false for NaN
         return 0
-    return math.floor(seconds * 1000 + 0.5)
+    return int(seconds * 1000 + 0.5)  # int() is floor for positive numbers
 
 
 def format_milliseconds(milliseconds: int, separator: str) -> str:
