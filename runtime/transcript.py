@@ -281,14 +281,15 @@ def _segment_from_dict(data: Any, index: int) -> Segment:
     text = data.get("text", "")
     if not isinstance(text, str):
         raise TranscriptError(f"{where}.text must be a string")
-    return Segment(
-        start=_optional_float(data.get("start"), f"{where}.start") or 0.0,
-        end=_optional_float(data.get("end"), f"{where}.end") or 0.0,
-        text=text,
-        speaker=_optional_str(data.get("speaker"), f"{where}.speaker"),
-        words=None if raw_words is None else _words_from_list(raw_words, where),
-        extra=_unknown_fields(data, _SEGMENT_KEYS),
-    )
+    start, end, speaker = data.get("start"), data.get("end"), data.get("speaker")
+    if not (type(start) is float and type(end) is float and start == start and end == end
+            and type(speaker) in _STR_OR_NONE):  # else checked, converted to float, NaN read as missing
+        start = _optional_float(start, f"{where}.start")
+        end = _optional_float(end, f"{where}.end")
+        speaker = _optional_str(speaker, f"{where}.speaker")
+    return Segment(start or 0.0, end or 0.0, text, speaker,
+                   None if raw_words is None else _words_from_list(raw_words, where),
+                   _unknown_fields(data, _SEGMENT_KEYS))
 
 
 _NUMBER = frozenset({float, int})

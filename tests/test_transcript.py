@@ -46,6 +46,13 @@ def test_nan_scores_written_by_python_json_are_read_as_missing() -> None:
     assert word.score is None and word.start == 0
 
 
+def test_segment_times_are_read_as_floats_and_a_nan_time_as_missing() -> None:
+    payload = json.dumps({"segments": [{"start": 1, "end": float("nan"), "text": "a"}]})
+    segment = Transcript.from_json(payload).segments[0]
+    assert (segment.start, segment.end) == (1.0, 0.0) and type(segment.start) is float
+    assert orjson.loads(Transcript.from_json(payload).to_json())["segments"][0]["start"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [
