@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from podwhisperer.runtime.transcript import Segment
+
+_WORD_TEXT = attrgetter("word")
 
 
 def text_to_words(text: str) -> list[str]:
@@ -24,5 +27,5 @@ def segment_words_text(segment: Segment) -> str:
     exactly what the word-level reconciliation will split again.
     """
     if segment.words:
-        return " ".join([word.word for word in segment.words])
+        return " ".join(map(_WORD_TEXT, segment.words))
     return segment.text or ""
