@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from itertools import pairwise
 from typing import Any
 
@@ -187,14 +186,11 @@ def _episode(words_total: int = 27_000) -> Transcript:
     return Transcript(segments)
 
 
-def test_rendering_a_three_hour_episode_is_fast() -> None:
+def test_a_three_hour_episode_renders_every_word_in_every_format() -> None:
+    # Speed is measured by benchmarks/postprocess.py; this checks the result at episode scale.
     normalized = normalize_segments(_episode(), NormalizationConfig()).transcript
-    cfg = CaptionsConfig(generate_text=False, generate_markdown=False)
-    elapsed = []
-    for _ in range(3):
-        start = time.perf_counter()
-        outputs: dict[str, Any] = render_captions(normalized, cfg)
-        elapsed.append(time.perf_counter() - start)
+    outputs: dict[str, Any] = render_captions(normalized, CaptionsConfig(generate_text=False, generate_markdown=False))
     assert set(outputs) == {"vtt", "srt", "json"}
-    # ~30 ms on one idle core; the bound leaves room for loaded CI machines.
-    assert min(elapsed) < 0.3
+    vtt_words = " ".join(caption.text for caption in webvtt.from_string(outputs["vtt"])).split()
+    labels = {"SPEAKER_00:", "SPEAKER_01:"}
+    assert [word for word in vtt_words if word not in labels] == [w.word for w in normalized.words()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 from podwhisperer.runtime.captions.wrap import count_lines
@@ -317,7 +316,8 @@ def test_extra_segment_fields_are_kept_on_pieces() -> None:
     assert [s.extra for s in out.transcript.segments] == [{"id": 7}, {"id": 7}]
 
 
-def test_three_hour_transcript_is_fast() -> None:
+def test_a_three_hour_transcript_is_cut_into_caption_pieces_throughout() -> None:
+    # Speed is measured by benchmarks/postprocess.py; this checks the result at episode scale.
     vocab = VOCAB.split()
     segments, clock = [], 0.0
     for index in range(1100):
@@ -327,13 +327,10 @@ def test_three_hour_transcript_is_fast() -> None:
         clock = ws[-1]["end"] + 0.5
     t = transcript(*segments)
     assert sum(len(s.words or []) for s in t.segments) == 27500
-    elapsed = []
-    for _ in range(3):
-        start = time.perf_counter()
-        normalize_segments(t, NormalizationConfig())
-        elapsed.append(time.perf_counter() - start)
-    # ~15-25 ms on one idle core; the bound leaves room for loaded CI machines.
-    assert min(elapsed) < 0.25
+    out = normalize_segments(t, NormalizationConfig()).transcript
+    assert [w.word for w in out.words()] == [w.word for w in t.words()]
+    assert all(count_lines([len(w) for w in s.text.split()], 42) <= 2 and s.end - s.start <= 7
+               for s in out.segments)
 
 
 def test_words_carried_after_a_punctuation_cut_are_checked_again() -> None:

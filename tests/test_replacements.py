@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -417,12 +416,13 @@ def three_hour_transcript() -> Transcript:
     return Transcript(segments=segments)
 
 
-def test_three_hour_transcript_is_fast() -> None:
+def test_a_three_hour_transcript_is_patched_throughout() -> None:
+    # Speed is measured by benchmarks/postprocess.py; this checks the result at episode scale.
     transcript = three_hour_transcript()
     rules: list[Rule] = [literal("Owen", "Eoin", whole_word=True), literal("sage maker", "SageMaker"),
                          regex(r"\blambda\b", "Lambda", ["IGNORECASE"]), literal("zzz", "y")]
-    started = time.perf_counter()
     outcome = apply_replacements(transcript, rules)
-    elapsed = time.perf_counter() - started
     assert outcome.stats["segments_modified"] == 3000
-    assert elapsed < 1.0, f"replacements took {elapsed:.3f}s"
+    text = " ".join(segment.text for segment in outcome.transcript.segments)
+    assert "Owen" not in text and "sage maker" not in text and " lambda" not in text
+    assert text.count("SageMaker") == sum(segment.text.count("sage maker") for segment in transcript.segments)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -190,10 +188,10 @@ def test_property_all_words_timed_monotonic_inside_segment(segments: list[Segmen
         assert result.end == previous_end
 
 
-# --- speed ---
+# --- episode scale (speed is measured by benchmarks/postprocess.py) ---
 
 
-def test_three_hour_transcript_is_fast() -> None:
+def test_a_three_hour_transcript_is_timed_throughout() -> None:
     segments = []
     for index in range(3000):
         base = index * 3.6
@@ -201,11 +199,10 @@ def test_three_hour_transcript_is_fast() -> None:
                  for k in range(9)]
         segments.append(Segment(base, base + 3.5, "x", "S", words))
     transcript = Transcript(segments=segments)
-    started = time.perf_counter()
     outcome = fill_timing_gaps(transcript, ENABLED)
-    elapsed = time.perf_counter() - started
     assert outcome.stats["words_filled"] == 9000
-    assert elapsed < 1.0, f"fill_timing_gaps took {elapsed:.3f}s"
+    assert all(word.timed for word in outcome.transcript.words())
+    assert all(segment.words[0].start == segment.start for segment in outcome.transcript.segments if segment.words)
 
 
 def test_word_and_segment_fields_are_the_ones_copied_directly() -> None:
