@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import orjson
 import pytest
@@ -113,6 +115,16 @@ def test_parsed_words_are_written_back_as_read_and_copies_with_their_changes() -
     moved = first.copy(start=0.25, speaker="S2")
     assert moved.to_dict() == {"word": "a", "start": 0.25, "end": 1, "score": 0.5, "speaker": "S2"}
     assert first.to_dict()["start"] == 0  # the original is untouched
+
+
+def test_plain_words_share_a_read_only_empty_extra_that_copies_and_pickles() -> None:
+    transcript = Transcript.from_dict(WHISPERX)
+    hello = transcript.segments[0].words[0]  # type: ignore[index]
+    assert hello.extra == {} and not hello.extra and dict(hello.extra) == {}
+    with pytest.raises(TypeError):
+        hello.extra["note"] = 1  # type: ignore[index]
+    assert copy.deepcopy(hello) == hello and pickle.loads(pickle.dumps(hello)) == hello
+    assert copy.deepcopy(transcript).to_dict() == transcript.to_dict()
 
 
 def test_raw_metadata_says_whether_it_was_made_from_an_object_version() -> None:
