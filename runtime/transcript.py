@@ -56,9 +56,9 @@ class Word:
     score: float | None = None
     speaker: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
-    # The parsed JSON object this word was read from when it says exactly what to_dict would: an
-    # unchanged word (nearly all of them) is written back without building a new dict. Not an init
-    # field, so copies never inherit it.
+    # The parsed JSON object this word was read from, when it holds exactly the fields and values
+    # to_dict would write: an unchanged word (nearly all of them) is written back without building a
+    # new dict. Not an init field, so copies never inherit it.
     _source: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -292,9 +292,6 @@ def _segment_from_dict(data: Any, index: int) -> Segment:
                    _unknown_fields(data, _SEGMENT_KEYS))
 
 
-_NUMBER = frozenset({float, int})
-
-
 class _NoFields(Mapping[str, Any]):
     """An empty, read-only ``extra``: every plain word shares one rather than owning an empty dict
     (~30k allocations on a 3-hour episode). Copies, deep copies and pickles stay empty and shared."""
@@ -324,6 +321,7 @@ class _NoFields(Mapping[str, Any]):
 
 
 _NO_EXTRA = _NoFields()
+_NUMBER = frozenset({float, int})
 _NUMBER_OR_NONE = frozenset({float, int, type(None)})
 _STR_OR_NONE = frozenset({str, type(None)})
 
@@ -349,7 +347,7 @@ def _words_from_list(raw_words: list[Any], where: str) -> list[Word]:
             words.append(_word_from_dict(data, f"{where}.words[{index}]"))
             continue
         word = Word(text, start, end, score, speaker, _NO_EXTRA)
-        word._source = data  # to_dict would say the same, in WhisperX's key order
+        word._source = data  # the fields to_dict would write, in the order they were read
         words.append(word)
     return words
 

@@ -97,7 +97,8 @@ def _normalize_segment(segment: Segment, words: Sequence[Word], limits: _Limits)
     pieces = _merge_short_pieces(words, tokens, pieces, limits)
     compact = "" not in tokens
     built = [_build_piece(segment, tokens, piece, compact) for piece in pieces]
-    return [piece for piece in built if piece.text] if not compact else built
+    # Without empty tokens every piece has text; otherwise drop pieces made only of empty words.
+    return built if compact else [piece for piece in built if piece.text]
 
 
 @dataclass(slots=True)
