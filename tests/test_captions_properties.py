@@ -186,7 +186,7 @@ def _episode(words_total: int = 27_000) -> Transcript:
     return Transcript(segments)
 
 
-def test_a_three_hour_episode_renders_every_word_in_every_format() -> None:
+def test_a_three_hour_episode_shows_every_word_in_order_in_vtt_and_srt() -> None:
     # Speed is measured by benchmarks/postprocess.py; this checks the result at episode scale.
     normalized = normalize_segments(_episode(), NormalizationConfig()).transcript
     outputs: dict[str, Any] = render_captions(normalized, CaptionsConfig(generate_text=False, generate_markdown=False))
@@ -194,3 +194,4 @@ def test_a_three_hour_episode_renders_every_word_in_every_format() -> None:
     vtt_words = " ".join(caption.text for caption in webvtt.from_string(outputs["vtt"])).split()
     labels = {"SPEAKER_00:", "SPEAKER_01:"}
     assert [word for word in vtt_words if word not in labels] == [w.word for w in normalized.words()]
+    assert " ".join(cue.content for cue in srt.parse(outputs["srt"])).split() == vtt_words
