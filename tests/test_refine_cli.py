@@ -66,6 +66,20 @@ def test_refine_writes_refined_transcript_and_every_caption(raw_file: Path, tmp_
     assert "llm_refinement" in result.output and "skipped" in result.output
 
 
+def test_whole_second_times_written_as_integers_are_refined(tmp_path: Path) -> None:
+    # JavaScript's JSON.stringify (the predecessor, many editors) writes 2.0 as 2.
+    raw = {"segments": [{"start": 0, "end": 2, "text": " Hello there.", "speaker": "SPEAKER_00",
+                         "words": [{"word": "Hello", "start": 0, "end": 1, "score": 1, "speaker": "SPEAKER_00"},
+                                   {"word": "there.", "start": 1, "end": 2, "score": 1, "speaker": "SPEAKER_00"}]}]}
+    path = tmp_path / "whole_raw_transcript.json"
+    path.write_text(json.dumps(raw))
+    result = CliRunner().invoke(app, ["refine", str(path), "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    captions = json.loads((tmp_path / "out" / "whole_caption.json").read_text())
+    assert captions["segments"] == [{"speakerLabel": "spk_0", "start": 0, "end": 2, "text": "Hello there."}]
+    assert "00:00:00.000 --> 00:00:02.000" in (tmp_path / "out" / "whole_caption.vtt").read_text()
+
+
 def test_refine_defaults_to_writing_next_to_the_input(raw_file: Path) -> None:
     assert CliRunner().invoke(app, ["refine", str(raw_file)]).exit_code == 0
     assert (raw_file.parent / "episode_caption.vtt").exists()

@@ -48,4 +48,4 @@ def render_simplified_json(transcript: Transcript, cfg: CaptionsConfig) -> str:
 
 def _number(value: float) -> Any:
     """Whole seconds as integers, as JavaScript's JSON.stringify writes them (``0`` rather than ``0.0``)."""
-    return int(value) if value.is_integer() else value
+    return int(value) if float(value).is_integer() else value  # float(): times read from JSON may be ints
