@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
@@ -21,6 +22,13 @@ def failed_event(h: PipelineHarness) -> dict[str, object]:
     assert [e["detail-type"] for e in events] == ["Pipeline Failed"]
     detail: dict[str, object] = events[0]["detail"]
     return detail
+
+
+def assert_transcription_timed_out(h: PipelineHarness, result: Any) -> None:
+    assert result.status is InvocationStatus.FAILED
+    detail = failed_event(h)
+    assert detail["failedStep"] == "transcribe"
+    assert detail["error"]["type"] == "CallbackTimeoutError"  # type: ignore[index]
 
 
 def assert_no_final_outputs(h: PipelineHarness) -> None:
@@ -44,22 +52,14 @@ def test_worker_failure_callback_fails_the_run_with_a_failure_event(harness: Pip
 def test_callback_timeout_fails_the_run(harness: PipelineHarness) -> None:
     harness.start_worker(lambda job: "silent")
     result = harness.run(harness.stack.upload("input/slow.mp3", b"audio"), timeout=30)
-
-    assert result.status is InvocationStatus.FAILED
-    detail = failed_event(harness)
-    assert detail["failedStep"] == "transcribe"
-    assert detail["error"]["type"] == "CallbackTimeoutError"  # type: ignore[index]
+    assert_transcription_timed_out(harness, result)
 
 
 @pytest.mark.parametrize("harness", [{"callback_seconds": (60, 1)}], indirect=True)
 def test_heartbeat_timeout_notices_a_dead_worker_long_before_the_job_timeout(harness: PipelineHarness) -> None:
     harness.start_worker(lambda job: "heartbeat-then-silent")
     result = harness.run(harness.stack.upload("input/dead.mp3", b"audio"), timeout=30)
-
-    assert result.status is InvocationStatus.FAILED
-    detail = failed_event(harness)
-    assert detail["failedStep"] == "transcribe"
-    assert detail["error"]["type"] == "CallbackTimeoutError"  # type: ignore[index]
+    assert_transcription_timed_out(harness, result)
     assert ("heartbeat", harness.worker.jobs[0]["callback_id"]) in harness.shim.calls
 
 
