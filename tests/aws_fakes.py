@@ -21,12 +21,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
 import boto3
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+from callback_api import serve_callbacks
 from moto.server import ThreadedMotoServer
 
 REGION = "eu-west-1"
@@ -115,67 +115,38 @@ def moto_server() -> Iterator[str]:
 
 
 class CallbackShim:
-    """Loopback HTTP server speaking the three durable-callback routes, forwarding to a runner."""
+    """The durable-callback API on loopback HTTP (:mod:`callback_api`), forwarding to a test runner."""
 
     def __init__(self) -> None:
         self.runner: Any = None
         self.calls: list[tuple[str, str]] = []
-        shim = self
+        self._serving = serve_callbacks(self.answer)
+        self.endpoint = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status = shim.dispatch(self.path, body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def dispatch(self, path: str, body: bytes) -> int:
-        prefix = "/2025-12-01/durable-execution-callbacks/"
-        if not path.startswith(prefix):
-            return 404
-        callback_id, _, action = path[len(prefix):].rpartition("/")
-        callback_id = unquote(callback_id)
-        self.calls.append((action, callback_id))
+    def answer(self, callback_id: str, kind: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        self.calls.append((kind, callback_id))
         try:
-            if action == "succeed":
+            if kind == "succeed":
                 self.runner.send_callback_success(callback_id, result=body)
-            elif action == "fail":
+            elif kind == "fail":
                 error = json.loads(body or b"{}")
                 self.runner.send_callback_failure(callback_id, error=ErrorObject.from_message(
                     f"{error.get('ErrorType', 'Error')}: {error.get('ErrorMessage', '')}"))
-            elif action == "heartbeat":
-                self.runner.send_callback_heartbeat(callback_id)
             else:
-                return 404
-        except Exception:  # the runner refuses a closed callback: answer like the service (409-ish)
-            return 409
-        return 200
+                self.runner.send_callback_heartbeat(callback_id)
+        except Exception:  # the runner refuses a closed callback: answer as the service does
+            return 409, {"__type": "CallbackTimeoutException", "message": "callback already closed"}
+        return 200, {}
 
     def lambda_client(self) -> Any:
         return boto3.client("lambda", region_name=REGION, endpoint_url=self.endpoint)
 
     def __enter__(self) -> CallbackShim:
-        self._thread.start()
+        self.endpoint = self._serving.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serving.__exit__(None, None, None)
 
 
 def canned_raw_transcript(source_key: str, etag: str | None, minutes: float = 2.0, seed: int = 7) -> dict[str, Any]:

@@ -5,15 +5,14 @@ it) and import plain helpers from ``worker_helpers``.
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_helpers import CallbackShim, callback_handler_for
+from callback_api import serve_callbacks
+from worker_helpers import CallbackShim
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +55,6 @@ def worker_moto(worker_moto_server: str) -> str:
 def worker_callback_shim() -> Iterator[CallbackShim]:
     """A fresh loopback durable-callback API per test."""
     shim = CallbackShim()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), callback_handler_for(shim))
-    shim.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield shim
-    server.shutdown()
-    server.server_close()
+    with serve_callbacks(shim.answer) as endpoint:
+        shim.endpoint = endpoint
+        yield shim

@@ -10,9 +10,7 @@ import json
 import re
 import subprocess
 import threading
-import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -133,31 +131,6 @@ class CallbackShim:
             if kind in ("succeed", "fail"):
                 self.completed.add(callback_id)
             return 200, {}
-
-
-_ROUTE = re.compile(r"^/2025-12-01/durable-execution-callbacks/(?P<id>[^/]+)/(?P<kind>succeed|fail|heartbeat)$")
-
-
-def callback_handler_for(shim: CallbackShim) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            match = _ROUTE.match(self.path)
-            status, payload = (404, {"__type": "UnknownOperationException"}) if match is None else shim.answer(
-                urllib.request.unquote(match["id"]), match["kind"], body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if status >= 400:
-                self.send_header("x-amzn-ErrorType", payload["__type"])
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            return
-
-    return Handler
 
 
 def lambda_client(shim: CallbackShim) -> Any:
