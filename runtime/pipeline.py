@@ -496,7 +496,8 @@ class _Run:
     def _refine_chunks(self, source_key: str, chunks: Sequence[Json], llm_cfg: LlmRefinementConfig) -> list[Json]:
         self.current_step = "llm-refinement"
         speakers = list(self.cfg.speakers)
-        chunk_retry = self.deps.step_retry or RetryPresets.default()
+        # refine_chunk spends its own Bedrock retries; the step retries only what never_retry allows
+        chunk_retry = _limited(self._retry_strategy(), llm_cfg.max_retries + 1)
 
         def refine_one(child: DurableContext, chunk: Json, index: int, _: Sequence[Json]) -> Json:
             def call(_: StepContext) -> Json:
@@ -504,7 +505,7 @@ class _Run:
                 client = self.bedrock(llm_cfg)
                 return guard_checkpoint(refine_chunk(transcript, LlmChunk.from_dict(chunk), llm_cfg, speakers, client))
 
-            config = StepConfig(retry_strategy=_limited(chunk_retry, llm_cfg.max_retries + 1), serdes=JsonSerDes())
+            config = StepConfig(retry_strategy=chunk_retry, serdes=JsonSerDes())
             result: Json = child.step(call, name=f"llm-chunk-{index}", config=config)
             return result
 

@@ -63,11 +63,11 @@ def test_heartbeat_timeout_notices_a_dead_worker_long_before_the_job_timeout(har
     assert ("heartbeat", harness.worker.jobs[0]["callback_id"]) in harness.shim.calls
 
 
-def _llm_config(on_error: str) -> object:
+def _llm_config(on_error: str, max_retries: int = 0, chunk_max_words: int = 100) -> object:
     return parse_config({
         "speakers": [{"name": "Alice"}, {"name": "Bob"}],
-        "llm_refinement": {"model_id": "eu.anthropic.claude-test", "on_error": on_error, "max_retries": 0,
-                           "chunk_max_words": 100},
+        "llm_refinement": {"model_id": "eu.anthropic.claude-test", "on_error": on_error, "max_retries": max_retries,
+                           "chunk_max_words": chunk_max_words},
     })
 
 
@@ -108,6 +108,17 @@ def test_bedrock_failure_with_on_error_fail_fails_the_run(harness: PipelineHarne
     assert detail["failedStep"] == "llm-refinement"
     assert "AccessDenied" in str(detail["error"])
     assert_no_final_outputs(harness)
+
+
+@pytest.mark.parametrize("harness", [{"config": _llm_config("fail", max_retries=2, chunk_max_words=5000),
+                                      "bedrock": FakeBedrock(fail=True)}], indirect=True)
+def test_a_chunk_that_spent_its_bedrock_retries_is_not_retried_again_as_a_step(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload("input/denied.mp3", b"audio"))
+
+    assert result.status is InvocationStatus.FAILED
+    assert failed_event(harness)["failedStep"] == "llm-refinement"
+    assert harness.bedrock.calls == 1  # access denied: no retry can fix it, at either level
 
 
 def test_two_uploads_of_the_same_name_at_once_publish_the_newer_one_only(harness: PipelineHarness) -> None:
