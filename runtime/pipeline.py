@@ -476,7 +476,8 @@ class _Run:
             self.log("LLM refinement not configured; skipping")
             return {**previous, "stats": {"skipped": "not configured"}, "llm": None}
         speakers_cfg = [s.model_dump(mode="json") for s in self.cfg.speakers]
-        chain = chain_hash(previous["chain"], "llm-refinement", [llm_cfg.model_dump(mode="json"), speakers_cfg])
+        chain = chain_hash(previous["chain"], "llm-refinement",
+                           [llm_cfg.model_dump(mode="json"), speakers_cfg, list(self.cfg.transcription.hotwords)])
         key = f"{work}llm-refinement-{chain[:16]}.json"
         plan = self.step("llm-plan", lambda _: self._plan_llm(previous["key"], key, llm_cfg))
         if plan["committed"] is not None:
@@ -503,7 +504,8 @@ class _Run:
             def call(_: StepContext) -> Json:
                 transcript = self.transcripts.load(source_key)
                 client = self.bedrock(llm_cfg)
-                return guard_checkpoint(refine_chunk(transcript, LlmChunk.from_dict(chunk), llm_cfg, speakers, client))
+                return guard_checkpoint(refine_chunk(transcript, LlmChunk.from_dict(chunk), llm_cfg, speakers, client,
+                                                     vocabulary=self.cfg.transcription.hotwords))
 
             config = StepConfig(retry_strategy=chunk_retry, serdes=JsonSerDes())
             result: Json = child.step(call, name=f"llm-chunk-{index}", config=config)
@@ -527,9 +529,10 @@ class _Run:
     # region outputs
 
     def _finalize(self, work: str, stage: Json) -> Json:
-        """Write the refined transcript into the work prefix and count what is in it."""
+        """Write the refined transcript (``word_segments`` rebuilt from the edited words, as ``refine`` does)
+        into the work prefix and count what is in it."""
         key = f"{work}refined-{stage['chain'][:16]}.json"
-        transcript = self.transcripts.load(stage["key"])
+        transcript = self.transcripts.load(stage["key"]).with_word_segments_rebuilt()
         if self.deps.store.head(key) is None:
             self.deps.store.put(key, transcript.to_json(), "application/json")
         self.transcripts.remember(key, transcript)

@@ -286,11 +286,13 @@ class FakeBedrock:
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
         self.calls = 0
+        self.system_prompts: list[str] = []
         self._lock = threading.Lock()
 
     def converse(self, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
             self.calls += 1
+            self.system_prompts.append(kwargs["system"][0]["text"])
         if self.fail:
             from botocore.exceptions import ClientError
 

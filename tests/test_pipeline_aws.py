@@ -53,6 +53,20 @@ def test_success_path_writes_every_output_and_one_completion_event(harness: Pipe
     assert len(harness.worker.jobs) == 1 and harness.worker.jobs[0]["etag"] == detail["etag"] != ""
 
 
+@pytest.mark.parametrize("harness", [{"config": parse_config(
+    {"replacement_rules": [{"type": "literal", "search": "lambda", "replacement": "Lambda", "whole_word": True}]})}],
+    indirect=True)
+def test_refined_transcript_word_segments_carry_the_edited_words(harness: PipelineHarness) -> None:
+    harness.start_worker()
+    result = harness.run(harness.stack.upload("input/edited.mp3", b"ID3 fake audio"))
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    refined = json.loads(outputs_of(harness)["output/edited_refined_transcript.json"])
+    assert refined["word_segments"] == [w for s in refined["segments"] for w in s["words"]]  # as `refine` writes
+    assert "Lambda" in {w["word"] for w in refined["word_segments"]}
+    assert "lambda" not in {w["word"] for w in refined["word_segments"]}
+
+
 def test_non_audio_and_empty_uploads_end_early_without_a_job(harness: PipelineHarness) -> None:
     harness.start_worker()
     notes = harness.run(harness.stack.upload("input/notes.txt", b"hello"), name="notes")

@@ -66,6 +66,7 @@ def test_heartbeat_timeout_notices_a_dead_worker_long_before_the_job_timeout(har
 def _llm_config(on_error: str, max_retries: int = 0, chunk_max_words: int = 100) -> object:
     return parse_config({
         "speakers": [{"name": "Alice"}, {"name": "Bob"}],
+        "transcription": {"hotwords": ["Bedrock", "Pulumi"]},
         "llm_refinement": {"model_id": "eu.anthropic.claude-test", "on_error": on_error, "max_retries": max_retries,
                            "chunk_max_words": chunk_max_words},
     })
@@ -82,6 +83,7 @@ def test_llm_refinement_runs_each_chunk_as_its_own_checkpointed_step(harness: Pi
     detail = json.loads(result.result)
     assert detail["llm"]["usage"]["input_tokens"] == 100 * harness.bedrock.calls
     assert detail["transcript"]["speakerNames"] == ["Alice", "Bob"]
+    assert all("Pulumi" in prompt for prompt in harness.bedrock.system_prompts)  # the podcast's vocabulary
 
 
 @pytest.mark.parametrize("harness", [{"config": _llm_config("skip"), "bedrock": FakeBedrock(fail=True)}],
