@@ -60,13 +60,20 @@ from aws_durable_execution_sdk_python.types import StepContext, WaitForCallbackC
 from podwhisperer.runtime import keys as keynames
 from podwhisperer.runtime.adapters.events import EventSink, PipelineEvent
 from podwhisperer.runtime.adapters.queue import JobQueue, JobRequest
-from podwhisperer.runtime.adapters.storage import ObjectStore, normalize_etag
+from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore, normalize_etag
 from podwhisperer.runtime.bedrock import ConverseClient
 from podwhisperer.runtime.captions import enabled_formats, render_captions
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.events import completion_detail, failure_detail, sum_llm_usage
 from podwhisperer.runtime.transcript import StepOutcome, Transcript, TranscriptError
-from podwhisperer.runtime.transforms.llm import LlmChunk, LlmStepError, apply_refinements, plan_chunks, refine_chunk
+from podwhisperer.runtime.transforms.llm import (
+    LlmChunk,
+    LlmStepError,
+    apply_refinements,
+    plan_chunks,
+    refine_chunk,
+    speaker_labels,
+)
 from podwhisperer.runtime.transforms.normalize import normalize_segments
 from podwhisperer.runtime.transforms.replacements import apply_replacements
 from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
@@ -130,7 +137,6 @@ class PipelineDeps:
     logger: Any = field(default_factory=default_logger)
     work_scope: Literal["execution", "input"] = "execution"
     step_retry: RetryStrategy | None = None
-    job_overrides: Mapping[str, Any] = field(default_factory=dict)
     callback_timeouts: Callable[[TranscriptionConfig], tuple[Duration, Duration]] | None = None
 
 
@@ -320,7 +326,7 @@ class _Run:
         published = self.step("publish", lambda _: self._publish(source, outputs, final, captions))
         if published["superseded"]:
             return self._superseded(source, published["reason"])
-        return self._complete(source, outputs, callback, published, final, stage)
+        return self._complete(source, callback, published, final, stage)
 
     # region early endings
 
@@ -379,9 +385,10 @@ class _Run:
         return {"raw_transcript_key": outputs.raw_transcript, "stats": None, "reused": True}
 
     def _existing_raw(self, source: Json, raw_key: str) -> Json:
-        if self.deps.store.head(raw_key) is None:
+        try:
+            metadata = Transcript.from_json(self.deps.store.get(raw_key)).metadata
+        except ObjectNotFoundError:
             return {"reuse": False, "reason": "no raw transcript"}
-        metadata = Transcript.from_json(self.deps.store.get(raw_key)).metadata
         if metadata is None:
             return {"reuse": False, "reason": "raw transcript has no source metadata"}
         mismatch = metadata.source_mismatch(source["key"], source["etag"])
@@ -390,10 +397,8 @@ class _Run:
     def _transcribe(self, source: Json) -> Json:
         self.current_step = "transcribe"
         job_cfg = self.cfg.transcription
-        overrides = dict(self.deps.job_overrides)
-
         def submit(callback_id: str, _: WaitForCallbackContext) -> None:
-            self.deps.queue.submit(JobRequest(source["key"], source["etag"], callback_id, overrides))
+            self.deps.queue.submit(JobRequest(source["key"], source["etag"], callback_id))
 
         timeout, heartbeat = (self.deps.callback_timeouts or callback_timeouts)(job_cfg)
         config = WaitForCallbackConfig(timeout=timeout, heartbeat_timeout=heartbeat, serdes=JsonSerDes())
@@ -416,7 +421,7 @@ class _Run:
         if self.deps.store.head(key) is None:
             self.deps.store.put(key, data, "application/json")
         self.transcripts.remember(key, transcript)
-        return {"superseded": False, "scope": scope, "key": key, "chain": content, "stats": {}}
+        return {"superseded": False, "scope": scope, "key": key, "chain": content}
 
     # endregion
 
@@ -456,9 +461,10 @@ class _Run:
 
     def _committed_stats(self, key: str) -> Json | None:
         """The stats of an already written stage object, or None (the stats file is the commit marker)."""
-        if self.deps.store.head(key + ".stats.json") is None:
+        try:
+            summary: Json = summarize_stats(json.loads(self.deps.store.get(key + ".stats.json")))
+        except ObjectNotFoundError:
             return None
-        summary: Json = summarize_stats(json.loads(self.deps.store.get(key + ".stats.json")))
         return summary
 
     def _commit(self, key: str, data: bytes, stats: Mapping[str, Any]) -> Json:
@@ -546,7 +552,7 @@ class _Run:
         if missing:  # a retry after a complete write renders nothing
             rendered = render_captions(self.transcripts.load(final["key"]), self.cfg.captions)
             for ext, key in missing.items():
-                self.deps.store.put(key, rendered[ext].encode(), CAPTION_CONTENT_TYPES.get(ext, "text/plain"))
+                self.deps.store.put(key, rendered[ext].encode(), CAPTION_CONTENT_TYPES[ext])
         return {"work_keys": keys}
 
     def _publish(self, source: Json, outputs: keynames.OutputKeys, final: Json, captions: Json) -> Json:
@@ -562,8 +568,7 @@ class _Run:
         return {"superseded": False, "reason": None,
                 "refined_transcript": outputs.refined_transcript, "captions": caption_keys}
 
-    def _complete(self, source: Json, outputs: keynames.OutputKeys, callback: Json, published: Json,
-                  final: Json, stage: Json) -> Json:
+    def _complete(self, source: Json, callback: Json, published: Json, final: Json, stage: Json) -> Json:
         def build(_: StepContext) -> Json:
             detail = completion_detail(
                 input_key=source["key"], bucket=self.deps.bucket, etag=source["etag"], execution_arn=self.arn,
@@ -635,8 +640,7 @@ def parse_callback_result(result: Any) -> Json:
 
 def transcript_counts(transcript: Transcript) -> Json:
     """Words, segments, distinct speakers and duration of a transcript (for the event and the CLI)."""
-    speakers = {s.speaker for s in transcript.segments if s.speaker}
-    speakers |= {w.speaker for w in transcript.words() if w.speaker}
+    speakers = speaker_labels(transcript)
     words = sum(len(s.words) if s.words is not None else len(s.text.split()) for s in transcript.segments)
     return {"words": words, "segments": len(transcript.segments), "speakers": len(speakers),
             "speakerNames": sorted(speakers), "durationSeconds": round(transcript.duration, 3)}
