@@ -39,11 +39,6 @@ class OutputKeys:
             raise ValueError(f"unknown caption extension {extension!r}")
         return f"{self.base}_caption.{extension}"
 
-    @property
-    def name(self) -> str:
-        """The file-name part of the base, e.g. ``ep 1``."""
-        return posixpath.basename(self.base)
-
 
 def relative_input_path(input_key: str, storage: StorageConfig) -> str:
     """The key relative to the input prefix; raises when the key is outside it or is a folder."""

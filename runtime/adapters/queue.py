@@ -65,7 +65,7 @@ JobConsumer = Callable[[JobRequest], None]
 
 
 class InProcessJobQueue:
-    """Runs each job with ``consumer`` on a background thread (local mode and tests).
+    """Runs each job with ``consumer`` on one background thread, one at a time (local mode and tests).
 
     The submitter must return quickly (the callback only completes after the submitter step has
     been checkpointed), so jobs never run on the caller's thread. With ``spool_dir`` every job is
@@ -74,10 +74,10 @@ class InProcessJobQueue:
     the way SQS redelivers a message whose consumer died.
     """
 
-    def __init__(self, consumer: JobConsumer, *, spool_dir: Path | None = None, max_workers: int = 1) -> None:
+    def __init__(self, consumer: JobConsumer, *, spool_dir: Path | None = None) -> None:
         self._consumer = consumer
         self._spool_dir = spool_dir
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="podwhisperer-job")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="podwhisperer-job")
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
         self._started: set[str] = set()

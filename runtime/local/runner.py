@@ -69,7 +69,7 @@ class LocalRun:
     audio: Path
     input_key: str
     execution_name: str
-    status: str  # completed | failed | ignored | superseded | reused
+    status: str  # completed | ignored | superseded (the workflow result), or failed
     resumed: bool
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
