@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
+from podwhisperer.runtime.keys import OutputKeys
 from podwhisperer.runtime.refine import RefineResult, StageReport, refine_transcript
 from podwhisperer.runtime.transcript import Transcript, TranscriptError, paused_gc
 
 if TYPE_CHECKING:
     from podwhisperer.runtime.bedrock import ConverseClient
 
-RAW_SUFFIX = "_raw_transcript.json"
+RAW_SUFFIX = OutputKeys(input_key="", base="").raw_transcript  # "_raw_transcript.json", named in one place
 
 
 def output_name(raw: Path) -> str:
@@ -50,11 +51,12 @@ def _refine_file(raw: Path, config_file: Path | None, output_dir: Path | None) -
 def write_results(result: RefineResult, output_dir: Path, name: str) -> list[Path]:
     """Write the refined transcript and every rendered caption format; return the paths."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    refined = output_dir / f"{name}_refined_transcript.json"
+    names = OutputKeys(input_key=name, base=str(output_dir / name))  # the pipeline's output names
+    refined = Path(names.refined_transcript)
     refined.write_bytes(result.refined.to_json())
     paths = [refined]
     for extension, text in result.captions.items():
-        path = output_dir / f"{name}_caption.{extension}"
+        path = Path(names.caption(extension))
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
@@ -77,12 +79,13 @@ def _llm_client(config: PipelineConfig) -> ConverseClient | None:
         return None
     import boto3
 
-    if boto3.Session().get_credentials() is None:
+    session = boto3.Session()
+    if session.get_credentials() is None:
         print("LLM refinement skipped: no AWS credentials found", file=sys.stderr)
         return None
     from podwhisperer.runtime.bedrock import make_converse_client
 
-    return make_converse_client(llm)
+    return make_converse_client(llm, session)
 
 
 def _fail(message: str) -> None:
