@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from podwhisperer.runtime.bedrock import BEDROCK_ERRORS, ConverseClient, describe_error, is_retryable_error
 from podwhisperer.runtime.config import LlmRefinementConfig, ModelSettings, Speaker
 from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word
-from podwhisperer.runtime.transforms.reconcile import reconcile_segment
+from podwhisperer.runtime.transforms.reconcile import is_empty_segment, reconcile_segment
 from podwhisperer.runtime.transforms.text import segment_words_text, text_to_words
 from podwhisperer.runtime.transforms.validator import validate_correction
 
@@ -453,7 +453,8 @@ def apply_refinements(
         for update in result["updates"]:
             _apply_update(segments, chunk, int(update["idx"]), str(update["text"]), cfg, updates, ignored)
     updated = {update["idx"] for update in updates}
-    kept = [segment for idx, segment in enumerate(segments) if idx not in updated or not _emptied(segment)]
+    # An accepted suggestion may delete a short segment's every word; an empty cue helps nobody (defect 11).
+    kept = [segment for idx, segment in enumerate(segments) if idx not in updated or not is_empty_segment(segment)]
     stats = {
         "segments_processed": len(transcript.segments),
         "segments_updated": len(updated),
@@ -474,11 +475,6 @@ def _chunk_of(result: Mapping[str, Any], transcript: Transcript) -> LlmChunk:
         raise ValueError(f"chunk {chunk.index} ends at segment {chunk.last_segment} but the transcript has "
                          f"{len(transcript.segments)}: results must be applied to the transcript they were made from")
     return chunk
-
-
-def _emptied(segment: Segment) -> bool:
-    # An accepted suggestion may delete a short segment's every word; an empty cue helps nobody (defect 11).
-    return not segment.text and not segment.words
 
 
 def _apply_update(segments: list[Segment], chunk: LlmChunk, idx: int, text: str, cfg: LlmRefinementConfig,
