@@ -72,19 +72,16 @@ def normalize_segments(transcript: Transcript, cfg: NormalizationConfig) -> Step
         return StepOutcome(transcript.copy(segments=unchanged), _stats(len(unchanged), unchanged, 0))
     limits = _Limits.from_config(cfg)
     segments: list[Segment] = []
-    rebuilt: list[bool] = []
     splits = 0
     for segment in transcript.segments:
         if not segment.words:
             if segment.text.strip():
                 segments.append(segment)
-                rebuilt.append(False)
             continue
         built = _normalize_segment(segment, segment.words, limits)
         splits += max(0, len(built) - 1)
         segments.extend(built)
-        rebuilt.extend([True] * len(built))
-    _extend_short_segments(segments, rebuilt, limits.min_duration, _audio_end(transcript))
+    _extend_short_segments(segments, limits.min_duration, _audio_end(transcript))
     stats = _stats(len(transcript.segments), segments, splits)
     return StepOutcome(transcript.copy(segments=segments), stats)
 
@@ -384,13 +381,16 @@ def _piece_times(segment: Segment, words: Sequence[Word], piece: _Piece) -> tupl
     return start, end if end > start else start
 
 
-def _extend_short_segments(segments: list[Segment], rebuilt: list[bool], min_duration: float,
-                           audio_end: float | None) -> None:
-    """Lengthen short rebuilt segments into the silence before the next segment (ours to change: new objects)."""
+def _extend_short_segments(segments: list[Segment], min_duration: float, audio_end: float | None) -> None:
+    """Lengthen short rebuilt segments into the silence before the next segment.
+
+    Rebuilt segments (ours to change: new objects) are exactly those with words; segments without
+    words are passed through shared with the input and left alone.
+    """
     if min_duration <= 0:
         return
     for index, segment in enumerate(segments):
-        if not rebuilt[index] or segment.end - segment.start >= min_duration:
+        if not segment.words or segment.end - segment.start >= min_duration:
             continue
         target = segment.start + min_duration
         if index + 1 < len(segments):
