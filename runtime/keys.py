@@ -67,5 +67,10 @@ def has_audio_extension(input_key: str, storage: StorageConfig) -> bool:
 
 def work_prefix(storage: StorageConfig, execution_id: str) -> str:
     """A private prefix for one execution's intermediate objects."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in execution_id)[-120:]
-    return f"{storage.work_prefix}{safe}/"
+    return f"{storage.work_prefix}{safe_name(execution_id)[-120:]}/"
+
+
+def safe_name(text: str, keep: str = "-_.", replacement: str = "-") -> str:
+    """``text`` with every character that is neither alphanumeric nor in ``keep`` replaced (for names
+    used as keys, file names or execution names; callers cut it to their length limit)."""
+    return "".join(c if c.isalnum() or c in keep else replacement for c in text)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from podwhisperer.runtime.config import StorageConfig
+from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
+from podwhisperer.runtime.config import PipelineConfig, StorageConfig
 from podwhisperer.runtime.keys import InputKeyError, has_audio_extension, output_keys, work_prefix
+from podwhisperer.runtime.local.runner import execution_name
 
 STORAGE = StorageConfig()
 
@@ -53,3 +57,19 @@ def test_audio_extensions_are_case_insensitive() -> None:
 def test_work_prefix_is_safe_for_any_execution_id() -> None:
     prefix = work_prefix(STORAGE, "arn:aws:lambda:eu-west-1:1:function:f:live/durable-execution/abc/def")
     assert prefix.startswith("work/") and prefix.endswith("/") and "/" not in prefix[5:-1]
+
+
+def test_work_prefix_execution_name_and_spool_file_sanitise_names_as_before(tmp_path: Path) -> None:
+    odd = "arn:aws:lambda/x y#1.é_-"
+    assert work_prefix(STORAGE, odd) == "work/arn-aws-lambda-x-y-1.é_-/"
+    assert work_prefix(STORAGE, "a" * 200 + ":b") == "work/" + "a" * 118 + "-b/"  # keeps the end
+    assert execution_name("md5", PipelineConfig(), "input/my show #1.v2.mp3").startswith("my-show--1.v2-")
+    assert execution_name("md5", PipelineConfig(), "input/" + "x" * 60 + ".mp3").startswith("x" * 40 + "-")
+    queue = InProcessJobQueue(lambda job: None, spool_dir=tmp_path)
+    try:
+        spool = queue._spool_path(JobRequest(s3_key="input/a.mp3", etag=None, callback_id=odd))
+        assert spool == tmp_path / "arn_aws_lambda_x_y_1_é_-.json"
+        long_id = queue._spool_path(JobRequest(s3_key="input/a.mp3", etag=None, callback_id="c" * 200 + "/d"))
+        assert long_id == tmp_path / ("c" * 148 + "_d.json")
+    finally:
+        queue.close()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from podwhisperer.runtime.keys import safe_name
+
 
 @dataclass(frozen=True, slots=True)
 class JobRequest:
@@ -136,8 +138,7 @@ class InProcessJobQueue:
     def _spool_path(self, job: JobRequest) -> Path | None:
         if self._spool_dir is None:
             return None
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in job.callback_id)[-150:]
-        return self._spool_dir / f"{safe}.json"
+        return self._spool_dir / f"{safe_name(job.callback_id, keep='-_', replacement='_')[-150:]}.json"
 
     def _spool(self, job: JobRequest) -> None:
         path = self._spool_path(job)

@@ -46,6 +46,7 @@ from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
 from podwhisperer.runtime.adapters.storage import FileObjectStore, file_md5
 from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.keys import safe_name
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
 from podwhisperer.runtime.upload import object_created_event
 
@@ -81,8 +82,7 @@ def execution_name(audio_md5: str, config: PipelineConfig, input_key: str) -> st
     """Same audio + same config + same name = same execution (so a re-run resumes or reports it)."""
     material = json.dumps([audio_md5, input_key, config.model_dump(mode="json")], sort_keys=True)
     digest = hashlib.sha256(material.encode()).hexdigest()[:20]
-    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(input_key).stem)[:40]
-    return f"{stem}-{digest}"
+    return f"{safe_name(Path(input_key).stem)[:40]}-{digest}"
 
 
 class LocalPipeline:
