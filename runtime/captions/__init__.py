@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from podwhisperer.runtime.captions.cues import CueStyle, build_cues, timing_lines
+from podwhisperer.runtime.captions.cues import build_cues, timing_lines
 from podwhisperer.runtime.captions.json_captions import render_simplified_json
 from podwhisperer.runtime.captions.readable import (
     markdown_document,
@@ -13,8 +13,8 @@ from podwhisperer.runtime.captions.readable import (
     render_text,
     text_document,
 )
-from podwhisperer.runtime.captions.srt import render_srt, srt_document
-from podwhisperer.runtime.captions.vtt import render_vtt, vtt_document
+from podwhisperer.runtime.captions.srt import render_srt, srt_document, srt_style
+from podwhisperer.runtime.captions.vtt import render_vtt, vtt_document, vtt_style
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript, paused_gc
 
@@ -35,8 +35,8 @@ def enabled_formats(cfg: CaptionsConfig) -> list[str]:
 def render_captions(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, str]:
     """Every enabled format, keyed by file extension (``vtt``, ``srt``, ``json``, ``txt``, ``md``)."""
     outputs: dict[str, str] = {}
-    if cfg.generate_vtt and cfg.generate_srt and not cfg.vtt_voice_tags:
-        cues = build_cues(transcript, CueStyle.from_config(cfg))  # identical cues: build and time them once
+    if cfg.generate_vtt and cfg.generate_srt and vtt_style(cfg) == srt_style(cfg):
+        cues = build_cues(transcript, srt_style(cfg))  # identical cues: build and time them once
         timings = timing_lines(cues, ".")
         outputs["vtt"] = vtt_document(cues, timings)
         outputs["srt"] = srt_document(cues, [timing.replace(".", ",") for timing in timings])

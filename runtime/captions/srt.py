@@ -11,7 +11,12 @@ from podwhisperer.runtime.transcript import Transcript
 
 def render_srt(transcript: Transcript, cfg: CaptionsConfig) -> str:
     """An SRT document: numbered blocks from 1 (index, timing line, text, blank line); ``""`` when empty."""
-    return srt_document(build_cues(transcript, CueStyle.from_config(cfg)))
+    return srt_document(build_cues(transcript, srt_style(cfg)))
+
+
+def srt_style(cfg: CaptionsConfig) -> CueStyle:
+    """SubRip cues: the caption settings (SRT has no voice tags)."""
+    return CueStyle.from_config(cfg)
 
 
 def srt_document(cues: Sequence[Cue], timings: Sequence[str] | None = None) -> str:

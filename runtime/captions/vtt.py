@@ -11,7 +11,12 @@ from podwhisperer.runtime.transcript import Transcript
 
 def render_vtt(transcript: Transcript, cfg: CaptionsConfig) -> str:
     """A WebVTT document: ``WEBVTT``, then one block per cue (timing line and text), one ``\\n`` at the end."""
-    return vtt_document(build_cues(transcript, CueStyle.from_config(cfg, voice_tags=cfg.vtt_voice_tags)))
+    return vtt_document(build_cues(transcript, vtt_style(cfg)))
+
+
+def vtt_style(cfg: CaptionsConfig) -> CueStyle:
+    """WebVTT cues: the caption settings, with ``<v Name>`` voice tags when configured."""
+    return CueStyle.from_config(cfg, voice_tags=cfg.vtt_voice_tags)
 
 
 def vtt_document(cues: Sequence[Cue], timings: Sequence[str] | None = None) -> str:
