@@ -15,6 +15,9 @@ from itertools import accumulate
 LineRange = tuple[int, int]
 """Token indices ``[start, end)`` of one line."""
 
+CLOSING_MARKS = "\"')]»”’"
+"""Closing quotes and brackets, looked through when asking how a word ends: ``"done."`` ends a clause."""
+
 _PUNCTUATION_BREAKS = (".", ",", "?", "!", ";", ":", "…", "—")
 _PUNCTUATION_PULL = 4
 """How many words away from the middle a page break may move to land after punctuation."""
@@ -209,4 +212,9 @@ def _balance_many(offsets: Sequence[int], line_count: int, max_chars: int) -> li
 
 def ends_with_break(token: str) -> bool:
     """True when a line may pleasantly end after this word (it ends a clause)."""
-    return token.rstrip("\"')]»”’").endswith(_PUNCTUATION_BREAKS)
+    return ends_clause(token, _PUNCTUATION_BREAKS)
+
+
+def ends_clause(token: str, marks: tuple[str, ...]) -> bool:
+    """True when ``token`` ends with one of ``marks``, closing quotes and brackets aside."""
+    return token.rstrip(CLOSING_MARKS).endswith(marks)

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from podwhisperer.runtime.captions.wrap import count_lines
+from podwhisperer.runtime.captions.wrap import CLOSING_MARKS, count_lines, ends_clause
 from podwhisperer.runtime.config import NormalizationConfig
 from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word, paused_gc
 
-_CLOSING_MARKS = "\"')]»”’"
 _BACKTRACK_MIN_PROGRESS = 0.5
 """A hard-limit split moves back to punctuation only if the piece before it is at least this full."""
 
@@ -38,7 +37,7 @@ class _Limits:
     split_on_speaker: bool
     balance: bool
     clause_last_chars: frozenset[str]
-    """The last characters of every punctuation and closing mark: a cheap first test before _ends_clause."""
+    """The last characters of every punctuation and closing mark: a cheap first test before ends_clause."""
 
     @classmethod
     def from_config(cls, cfg: NormalizationConfig) -> _Limits:
@@ -47,7 +46,7 @@ class _Limits:
                    max_duration=cfg.max_duration_seconds, min_duration=cfg.min_duration_seconds,
                    threshold=cfg.punctuation_split_threshold, punctuation=tuple(cfg.punctuation_chars),
                    split_on_speaker=cfg.split_segment_at_speaker_change, balance=cfg.balance_pieces,
-                   clause_last_chars=frozenset(mark[-1] for mark in (*cfg.punctuation_chars, *_CLOSING_MARKS)))
+                   clause_last_chars=frozenset(mark[-1] for mark in (*cfg.punctuation_chars, *CLOSING_MARKS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +164,7 @@ def _split_words(words: Sequence[Word], tokens: Sequence[str], speaker: str | No
             speaker = word_speaker
         # A clause end closes the piece once its character, word or duration share reaches the threshold.
         # On the last word this closes the final piece, just as the end of the loop would.
-        if (token[-1:] in clause_last_chars and _ends_clause(token, punctuation)
+        if (token[-1:] in clause_last_chars and ends_clause(token, punctuation)
                 and (chars / max_chars >= threshold or count / max_words >= threshold
                      or (first_time is not None and last_end is not None
                          and (last_end - first_time) / max_duration >= threshold))):
@@ -232,13 +231,9 @@ def _backtrack_cut(words: Sequence[Word], tokens: Sequence[str], index: int, pie
             if first_time is None or end is None or (end - first_time) / max_duration < minimum:
                 break
         token = tokens[cut - 1]
-        if token[-1:] in limits.clause_last_chars and _ends_clause(token, limits.punctuation):
+        if token[-1:] in limits.clause_last_chars and ends_clause(token, limits.punctuation):
             return cut
     return index
-
-
-def _ends_clause(token: str, punctuation: tuple[str, ...]) -> bool:
-    return token.rstrip(_CLOSING_MARKS).endswith(punctuation)
 
 
 def _last_speaker(words: Sequence[Word], start: int, end: int, default: str | None) -> str | None:
@@ -287,7 +282,7 @@ def _rebalance_thin_pieces(words: Sequence[Word], tokens: Sequence[str], pieces:
         left, right = result[index], result[index + 1]
         if left.speaker != right.speaker or not (_is_thin(offsets, left, limits) or _is_thin(offsets, right, limits)):
             continue
-        if _ends_clause(tokens[left.end - 1], limits.punctuation):
+        if ends_clause(tokens[left.end - 1], limits.punctuation):
             continue
         cut = _balanced_cut(words, tokens, left.start, right.end, limits)
         if cut is not None and cut != left.end:
@@ -313,7 +308,7 @@ def _balanced_cut(words: Sequence[Word], tokens: Sequence[str], start: int, end:
     left_chars = 0
     for cut in range(start + 1, end):
         left_chars += len(tokens[cut - 1]) + 1
-        ranked.append((0 if _ends_clause(tokens[cut - 1], limits.punctuation) else 1, abs(total / 2 - left_chars), cut))
+        ranked.append((0 if ends_clause(tokens[cut - 1], limits.punctuation) else 1, abs(total / 2 - left_chars), cut))
     ranked.sort()
     for _, _, cut in ranked:
         if _fits(words, tokens, start, cut, limits) and _fits(words, tokens, cut, end, limits):
