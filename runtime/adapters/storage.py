@@ -95,10 +95,15 @@ class S3ObjectStore:
 
 
 class FileObjectStore:
-    """An :class:`ObjectStore` on a local folder: key ``output/a.json`` is ``<root>/output/a.json``."""
+    """An :class:`ObjectStore` on a local folder: key ``output/a.json`` is ``<root>/output/a.json``.
+
+    :meth:`head` hashes a file once and remembers the md5 while the file's size, modification time
+    and inode stay the same (an audio file can be hundreds of MB, and one run heads it several times).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._md5s: dict[Path, tuple[tuple[int, int, int], str]] = {}  # path -> ((size, mtime_ns, inode), md5)
 
     def path_of(self, key: str) -> Path:
         parts = PurePosixPath(key).parts
@@ -128,7 +133,13 @@ class FileObjectStore:
         path = self.path_of(key)
         if not path.is_file():
             return None
-        return ObjectInfo(key=key, size=path.stat().st_size, etag=file_md5(path))
+        stat = path.stat()
+        version = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        cached = self._md5s.get(path)
+        if cached is None or cached[0] != version:
+            cached = (version, file_md5(path))
+            self._md5s[path] = cached
+        return ObjectInfo(key=key, size=stat.st_size, etag=cached[1])
 
     def delete(self, key: str) -> None:
         self.path_of(key).unlink(missing_ok=True)

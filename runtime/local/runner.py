@@ -201,7 +201,8 @@ class LocalPipeline:
         """Put the audio under ``input/`` (hard link when possible); returns its md5 (the local etag)."""
         target = self.store.path_of(input_key)
         etag = file_md5(audio)
-        if target.is_file() and file_md5(target) == etag:
+        staged = self.store.head(input_key)  # hashed once: the store remembers it for the run's later heads
+        if staged is not None and staged.etag == etag:
             return etag
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
