@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +150,17 @@ def test_dockerfile_keeps_the_token_out_of_layers_and_runs_as_non_root() -> None
     assert re.search(r'^ENTRYPOINT \["podwhisperer", "worker", "run"\]$', text, re.M)
     requirements = (DOCKERFILE.parent / "requirements.txt").read_text()
     assert "whisperx==3.8.6" in requirements and "torch==2.8.0" in requirements
+
+
+def test_models_are_downloaded_before_the_source_is_copied(tmp_path: Path) -> None:
+    """A code edit must not invalidate the multi-GB model layer: the download step sees only its own script."""
+    text = DOCKERFILE.read_text()
+    download = text.index("python /tmp/download_models.py")
+    assert download < text.index("COPY worker/ /src/worker/") < text.index("pip install --no-deps /src")
+    assert "source=worker/download_models.py" in text
+    # ... so the script must run with the standard library alone (no site-packages, no podwhisperer).
+    script = shutil.copy(DOCKERFILE.parent / "download_models.py", tmp_path / "download_models.py")
+    result = subprocess.run([sys.executable, "-I", "-S", script, "--model", "tiny.en", "--token-file",
+                             str(tmp_path / "none"), "--dry-run"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "whisper: tiny.en (dry run)" in result.stderr
