@@ -1,9 +1,12 @@
-"""Small builders shared by the VTT and SRT tests."""
+"""Small builders shared by the caption tests, and readable views of what the renderers lay out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from podwhisperer.runtime.captions.formatting import HighlightStyle, highlight_tags
+from podwhisperer.runtime.captions.wrap import layout_pages
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript
 
@@ -20,3 +23,16 @@ def seg(start: float, end: float, text: str, speaker: str | None = None, **extra
     if speaker:
         data["speaker"] = speaker
     return data
+
+
+def highlight_text(text: str, style: HighlightStyle) -> str:
+    """Text wrapped in the highlight tag, as a highlighted cue word is (predecessor FMT-21..23)."""
+    opening, closing = highlight_tags(style)
+    return f"{opening}{text}{closing}"
+
+
+def wrap_words(words: Sequence[str], max_chars: int, max_lines: int, prefix: str = "") -> list[list[str]]:
+    """The pages :func:`layout_pages` makes, each line as its text; the prefix starts every page."""
+    pages = layout_pages(words, max_chars, max_lines, len(prefix))
+    return [[(prefix if number == 0 else "") + " ".join(words[start:end])
+             for number, (start, end) in enumerate(page)] for page in pages]

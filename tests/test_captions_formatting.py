@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from caption_helpers import highlight_text, wrap_words
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,7 +11,6 @@ from podwhisperer.runtime.captions.cues import Cue, timing_lines
 from podwhisperer.runtime.captions.formatting import (
     escape_text,
     highlight_tags,
-    highlight_text,
     speaker_prefix,
     voice_name,
 )
@@ -21,7 +21,7 @@ from podwhisperer.runtime.captions.timestamps import (
     to_milliseconds,
     vtt_timestamp,
 )
-from podwhisperer.runtime.captions.wrap import count_lines, layout_pages, wrap_words
+from podwhisperer.runtime.captions.wrap import count_lines, layout_pages
 
 
 @pytest.mark.parametrize(("case", "seconds", "expected"), [

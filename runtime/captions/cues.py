@@ -17,7 +17,7 @@ from podwhisperer.runtime.captions.formatting import (
     escape_text,
     highlight_tags,
     segment_speaker,
-    speaker_label,
+    speaker_prefix,
     voice_name,
 )
 from podwhisperer.runtime.captions.timestamps import to_milliseconds
@@ -91,8 +91,8 @@ def build_cues(transcript: Transcript, style: CueStyle) -> list[Cue]:
     floor = 0
     for segment in transcript.segments:
         speaker = segment_speaker(segment)
-        segment_cues = _segment_cues(segment, style, speaker_label(speaker, previous, style.speaker_mode),
-                                     speaker, floor)
+        prefix = "" if style.voice_tags else speaker_prefix(speaker, previous, style.speaker_mode)
+        segment_cues = _segment_cues(segment, style, prefix, speaker, floor)
         if segment_cues:
             cues.extend(segment_cues)
             floor = segment_cues[-1].end
@@ -113,12 +113,12 @@ def timing_lines(cues: Sequence[Cue], separator: str) -> list[str]:
             for start, end, _ in cues]
 
 
-def _segment_cues(segment: Segment, style: CueStyle, label: str, speaker: str, floor: int) -> list[Cue]:
+def _segment_cues(segment: Segment, style: CueStyle, prefix: str, speaker: str, floor: int) -> list[Cue]:
     word_tokens, word_times = _timed_tokens(segment) if style.highlight and segment.words else ([], [])
     tokens = word_tokens or segment.text.split()
     if not tokens:
         return []
-    layout = _layout(tokens, style, label, speaker)
+    layout = _layout(tokens, style, prefix, speaker)
     if word_tokens:
         cues = _highlight_cues(segment, layout, word_times, style.tags, floor)
         if cues:
@@ -127,8 +127,8 @@ def _segment_cues(segment: Segment, style: CueStyle, label: str, speaker: str, f
     return _basic_cues(segment, layout, floor, None)
 
 
-def _layout(tokens: Sequence[str], style: CueStyle, label: str, speaker: str) -> _Layout:
-    prefix = "" if style.voice_tags or not label else f"{label}: "
+def _layout(tokens: Sequence[str], style: CueStyle, prefix: str, speaker: str) -> _Layout:
+    """``prefix``: the ``"Name: "`` speaker label glued to the first line of every page (may be empty)."""
     voice = voice_name(speaker) if style.voice_tags and style.speaker_mode != "never" else ""
     pages = layout_pages(tokens, style.max_chars, style.max_lines, len(prefix))
     return _Layout(tokens, pages, escape_text(prefix), voice)

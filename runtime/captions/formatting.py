@@ -28,12 +28,6 @@ def highlight_tags(style: HighlightStyle) -> tuple[str, str]:
     return f"<{letter}>", f"</{letter}>"
 
 
-def highlight_text(text: str, style: HighlightStyle) -> str:
-    """Wrap text in the highlight tag."""
-    opening, closing = highlight_tags(style)
-    return f"{opening}{text}{closing}"
-
-
 def segment_speaker(segment: Segment) -> str:
     """The segment's speaker, else its first word's, else ``SPEAKER_00``."""
     if segment.speaker:

@@ -88,13 +88,6 @@ def balance_lines(lengths: Sequence[int], line_count: int, max_chars: int,
     return _balance_many(offsets, line_count, max_chars)
 
 
-def wrap_words(words: Sequence[str], max_chars: int, max_lines: int, prefix: str = "") -> list[list[str]]:
-    """Wrap words into pages of balanced lines (each line a string); the prefix starts every page."""
-    pages = layout_pages(words, max_chars, max_lines, len(prefix))
-    return [[(prefix if number == 0 else "") + " ".join(words[start:end])
-             for number, (start, end) in enumerate(page)] for page in pages]
-
-
 def _greedy_pages(lengths: Sequence[int], max_chars: int, max_lines: int, prefix_len: int) -> list[list[int]]:
     pages: list[list[int]] = []
     page: list[int] = []
