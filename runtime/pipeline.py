@@ -563,8 +563,8 @@ class _Run:
         caption_keys: dict[str, str] = {}
         for ext, work_key in sorted(captions["work_keys"].items()):
             caption_keys[ext] = outputs.caption(ext)
-            self.deps.store.put(caption_keys[ext], self.deps.store.get(work_key), CAPTION_CONTENT_TYPES[ext])
-        self.deps.store.put(outputs.refined_transcript, self.deps.store.get(final["key"]), "application/json")
+            self.deps.store.copy(work_key, caption_keys[ext], CAPTION_CONTENT_TYPES[ext])
+        self.deps.store.copy(final["key"], outputs.refined_transcript, "application/json")
         return {"superseded": False, "reason": None,
                 "refined_transcript": outputs.refined_transcript, "captions": caption_keys}
 

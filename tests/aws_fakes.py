@@ -260,10 +260,16 @@ class FaultyStore:
         self.puts: list[str] = []
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._write(key, lambda: self.inner.put(key, data, content_type))
+
+    def copy(self, source: str, destination: str, content_type: str) -> None:
+        self._write(destination, lambda: self.inner.copy(source, destination, content_type))
+
+    def _write(self, key: str, write: Callable[[], None]) -> None:
         fault = self._take(key)
         if fault == "before":
             raise ConnectionError(f"injected: S3 write of {key} failed")
-        self.inner.put(key, data, content_type)
+        write()
         self.puts.append(key)
         if fault == "after":
             raise RuntimeError(f"injected: step killed after writing {key}")

@@ -32,6 +32,8 @@ def test_success_path_writes_every_output_and_one_completion_event(harness: Pipe
     expected |= {f"output/episode-42_caption.{ext}" for ext in ("vtt", "srt", "json", "txt", "md")}
     assert set(outputs) == expected
     assert outputs["output/episode-42_caption.vtt"].startswith(b"WEBVTT")
+    published = harness.stack.client("s3").head_object(Bucket=BUCKET, Key="output/episode-42_caption.vtt")
+    assert published["ContentType"] == "text/vtt; charset=utf-8"
     refined = json.loads(outputs["output/episode-42_refined_transcript.json"])
     assert refined["segments"] and refined["podwhisperer"]["source_key"] == "input/episode-42.mp3"
 

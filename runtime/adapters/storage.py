@@ -34,6 +34,10 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
 
+    def copy(self, source: str, destination: str, content_type: str) -> None:
+        """Copy object ``source`` to ``destination`` (on S3 server-side: the bytes never reach this process)."""
+        ...
+
     def head(self, key: str) -> ObjectInfo | None: ...
 
     def delete(self, key: str) -> None: ...
@@ -65,6 +69,13 @@ class S3ObjectStore:
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def copy(self, source: str, destination: str, content_type: str) -> None:
+        try:  # server-side: the bytes stay in S3
+            self._client.copy_object(Bucket=self.bucket, Key=destination, ContentType=content_type,
+                                     CopySource={"Bucket": self.bucket, "Key": source}, MetadataDirective="REPLACE")
+        except self._client.exceptions.NoSuchKey:
+            raise ObjectNotFoundError(source) from None
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -128,6 +139,9 @@ class FileObjectStore:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+    def copy(self, source: str, destination: str, content_type: str) -> None:
+        self.put(destination, self.get(source), content_type)  # through put: atomic, like every write here
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self.path_of(key)
