@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from local_fakes import FakeJob
+from typer.testing import CliRunner
 
 from podwhisperer.runtime.config import PipelineConfig, parse_config
-from podwhisperer.runtime.local.runner import LocalPipeline
+from podwhisperer.runtime.local import cli as local_cli
+from podwhisperer.runtime.local import runner as local_runner
+from podwhisperer.runtime.local.runner import LocalPipeline, RunProgress
 
 pytestmark = pytest.mark.timeout(120)
 CAPTIONS = {"vtt", "srt", "json", "txt", "md"}
@@ -46,6 +50,38 @@ def test_local_run_writes_the_aws_file_names_and_a_completion_event(tmp_path: Pa
     events = [json.loads(line) for line in (out / ".podwhisperer/events.jsonl").read_text().splitlines()]
     assert [e["detail-type"] for e in events] == ["Pipeline Completed"]
     assert list((out / ".podwhisperer/executions").glob("*.json")), "checkpoints live under the output dir"
+
+
+def test_progress_callback_follows_the_steps_until_the_run_has_finished(tmp_path: Path, audio: Path) -> None:
+    config = PipelineConfig()
+    seen: list[RunProgress] = []
+    with LocalPipeline(tmp_path / "out", config, lambda job: fake(job)) as pipeline:
+        fake = FakeJob(pipeline.store, config)
+        result = pipeline.transcribe(audio, timeout=60, on_progress=seen.append, poll_interval=0.01)
+
+    assert result.status == "completed", result.error
+    assert [p.finished for p in seen] == [False] * (len(seen) - 1) + [True]
+    assert {(p.input_key, p.execution_name, p.resumed) for p in seen} == {
+        (result.input_key, result.execution_name, False)}
+    final = dict(seen[-1].steps)
+    assert {"capture-start", "transcribe", "captions", "publish", "completion-event"} <= set(final)
+    assert set(final.values()) == {"SUCCEEDED"}
+
+
+def test_transcribe_command_shows_every_step_and_a_summary(tmp_path: Path, audio: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_runner, "worker_job_runner", lambda store, config, **_: FakeJob(store, config))
+    app = typer.Typer()
+    local_cli.register(app)
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(app, [str(audio), "--output-dir", str(out), "--device", "cpu"],
+                                env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    assert "my show #1.mp3 → input/my show #1.mp3 (new run my-show--1-" in result.output
+    assert "completion-event succeeded" in result.output
+    assert "completed" in result.output and str(out / "output/my show #1_caption.srt") in result.output
 
 
 def test_second_run_redoes_nothing(tmp_path: Path, audio: Path) -> None:

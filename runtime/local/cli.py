@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from podwhisperer.runtime.config import PipelineConfig
-    from podwhisperer.runtime.local.runner import LocalPipeline, LocalRun
+    from podwhisperer.runtime.local.runner import LocalPipeline, LocalRun, RunProgress
 
 STAGES = ("capture-start", "resolve-input", "skip-check", "transcribe", "raw-transcript", "fill-timing-gaps",
           "replacements", "llm-plan", "llm-chunks", "llm-refinement", "normalization", "finalize-transcript",
@@ -92,44 +91,35 @@ def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, c
 def _run_one(pipeline: LocalPipeline, audio: Path, console: Console) -> LocalRun:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from podwhisperer.runtime.local.runner import LocalRun
-
-    began = time.perf_counter()
-    arn, input_key, resumed, name = pipeline.start(audio)
-    console.print(f"[bold]{audio.name}[/] → {input_key} ({'resuming' if resumed else 'new run'} {name})")
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        overall = progress.add_task("pipeline", total=len(STAGES))
-        rows: dict[str, TaskID] = {}
-        while not _finished(pipeline, arn):
-            _update(progress, overall, rows, pipeline.operations(arn))
-            time.sleep(0.2)
-        _update(progress, overall, rows, pipeline.operations(arn))
-        progress.update(overall, completed=len(STAGES))
-    outcome = pipeline.wait(arn, timeout=5)
-    return LocalRun(audio=audio, input_key=input_key, execution_name=name, status=outcome["status"],
-                    resumed=resumed, result=outcome["result"], error=outcome["error"],
-                    seconds=time.perf_counter() - began)
+        display = _ProgressDisplay(progress)
+        return pipeline.transcribe(audio, on_progress=display.update)
 
 
-def _finished(pipeline: LocalPipeline, arn: str) -> bool:
-    try:
-        return bool(pipeline.executions.load(arn).is_complete)
-    except Exception:  # not saved yet
-        return False
+class _ProgressDisplay:
+    """A header line, then one row per stage (spinner while running, full bar when done) and the overall
+    bar with its ETA."""
 
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.overall: TaskID | None = None
+        self.rows: dict[str, TaskID] = {}
 
-def _update(progress: Progress, overall: TaskID, rows: dict[str, TaskID], operations: list[tuple[str, str]]) -> None:
-    """One row per stage (spinner while running, full bar when done) and the overall bar with its ETA."""
-    done = 0
-    for name, status in operations:
-        if name not in rows:
-            rows[name] = progress.add_task(f"  {name}", total=1)
-        if status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "STOPPED"):
-            progress.update(rows[name], completed=1, description=f"  {name} [dim]{status.lower()}[/]")
-            done += 1
-    progress.update(overall, completed=min(done, len(STAGES)))
+    def update(self, run: RunProgress) -> None:
+        if self.overall is None:
+            self.progress.console.print(f"[bold]{run.audio.name}[/] → {run.input_key} "
+                                        f"({'resuming' if run.resumed else 'new run'} {run.execution_name})")
+            self.overall = self.progress.add_task("pipeline", total=len(STAGES))
+        done = 0
+        for name, status in run.steps:
+            if name not in self.rows:
+                self.rows[name] = self.progress.add_task(f"  {name}", total=1)
+            if status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "STOPPED"):
+                self.progress.update(self.rows[name], completed=1, description=f"  {name} [dim]{status.lower()}[/]")
+                done += 1
+        self.progress.update(self.overall, completed=len(STAGES) if run.finished else min(done, len(STAGES)))
 
 
 def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> None:

@@ -77,6 +77,18 @@ class LocalRun:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class RunProgress:
+    """What a :meth:`LocalPipeline.transcribe` progress callback sees on each poll."""
+
+    audio: Path
+    input_key: str
+    execution_name: str
+    resumed: bool
+    steps: list[tuple[str, str]]  # (name, status) of the execution's top-level operations so far
+    finished: bool
+
+
 
 def execution_name(audio_md5: str, config: PipelineConfig, input_key: str) -> str:
     """Same audio + same config + same name = same execution (so a re-run resumes or reports it)."""
@@ -175,23 +187,31 @@ class LocalPipeline:
         while executor._invocation_gate(arn) is InvocationState.INVOKING and time.monotonic() < deadline:
             time.sleep(0.005)
 
-    def transcribe(self, audio: Path, timeout: float | None = None) -> LocalRun:
-        """Start or resume ``audio`` and wait for it."""
+    def transcribe(self, audio: Path, timeout: float | None = None,
+                   on_progress: Callable[[RunProgress], None] | None = None,
+                   poll_interval: float = 0.2) -> LocalRun:
+        """Start or resume ``audio`` and wait for it. ``on_progress`` (for a progress display) is called
+        every ``poll_interval`` seconds until the execution has ended, the last time with ``finished``."""
         began = time.perf_counter()
         arn, input_key, resumed, name = self.start(audio)
-        outcome = self.wait(arn, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while on_progress is not None:
+            try:
+                execution = self.executions.load(arn)  # once per poll: the whole execution's JSON
+            except Exception:  # not saved yet
+                execution = None
+            finished = execution is not None and bool(execution.is_complete)
+            steps = [] if execution is None else [(op.name, op.status.value) for op in execution.operations
+                                                  if op.parent_id is None and op.name]
+            on_progress(RunProgress(audio=audio, input_key=input_key, execution_name=name, resumed=resumed,
+                                    steps=steps, finished=finished))
+            if finished or (deadline is not None and time.monotonic() >= deadline):
+                break
+            time.sleep(poll_interval)
+        outcome = self.wait(arn, None if deadline is None else max(0.0, deadline - time.monotonic()))
         return LocalRun(audio=audio, input_key=input_key, execution_name=name, status=outcome["status"],
                         resumed=resumed, result=outcome["result"], error=outcome["error"],
                         seconds=time.perf_counter() - began)
-
-    def operations(self, arn: str) -> list[tuple[str, str]]:
-        """(name, status) of the execution's top-level operations so far (for progress display)."""
-        try:
-            execution = self.executions.load(arn)
-        except Exception:  # not saved yet
-            return []
-        return [(op.name or "", op.status.value) for op in execution.operations
-                if op.parent_id is None and op.name]
 
     # endregion
 
