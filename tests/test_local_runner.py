@@ -65,6 +65,7 @@ def test_progress_callback_follows_the_steps_until_the_run_has_finished(tmp_path
         (result.input_key, result.execution_name, False)}
     final = dict(seen[-1].steps)
     assert {"capture-start", "transcribe", "captions", "publish", "completion-event"} <= set(final)
+    assert result.execution_name not in final, "the execution itself is not a step"
     assert set(final.values()) == {"SUCCEEDED"}
 
 
@@ -80,7 +81,7 @@ def test_transcribe_command_shows_every_step_and_a_summary(tmp_path: Path, audio
 
     assert result.exit_code == 0, result.output
     assert "my show #1.mp3 → input/my show #1.mp3 (new run my-show--1-" in result.output
-    assert "completion-event succeeded" in result.output
+    assert "completion-event succeeded" in result.output and "steps done" in result.output
     assert "completed" in result.output and str(out / "output/my show #1_caption.srt") in result.output
 
 

@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from podwhisperer.runtime.config import PipelineConfig
     from podwhisperer.runtime.local.runner import LocalPipeline, LocalRun, RunProgress
 
-STAGES = ("capture-start", "resolve-input", "skip-check", "transcribe", "raw-transcript", "fill-timing-gaps",
-          "replacements", "llm-plan", "llm-chunks", "llm-refinement", "normalization", "finalize-transcript",
-          "captions", "publish", "completion-event")
 DEFAULT_OUTPUT_DIR = Path("podwhisperer-output")
 
 
@@ -89,18 +86,17 @@ def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, c
 
 
 def _run_one(pipeline: LocalPipeline, audio: Path, console: Console) -> LocalRun:
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         display = _ProgressDisplay(progress)
         return pipeline.transcribe(audio, on_progress=display.update)
 
 
 class _ProgressDisplay:
-    """A header line, then one row per stage (spinner while running, full bar when done) and the overall
-    bar with its ETA."""
+    """A header line, then one row per step (spinner while running, full bar when done) and an overall
+    row counting finished steps. The workflow skips steps by configuration, so there is no fixed total."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
@@ -111,7 +107,7 @@ class _ProgressDisplay:
         if self.overall is None:
             self.progress.console.print(f"[bold]{run.audio.name}[/] → {run.input_key} "
                                         f"({'resuming' if run.resumed else 'new run'} {run.execution_name})")
-            self.overall = self.progress.add_task("pipeline", total=len(STAGES))
+            self.overall = self.progress.add_task("pipeline", total=None)
         done = 0
         for name, status in run.steps:
             if name not in self.rows:
@@ -119,7 +115,11 @@ class _ProgressDisplay:
             if status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "STOPPED"):
                 self.progress.update(self.rows[name], completed=1, description=f"  {name} [dim]{status.lower()}[/]")
                 done += 1
-        self.progress.update(self.overall, completed=len(STAGES) if run.finished else min(done, len(STAGES)))
+        label = f"pipeline [dim]{done} step{'' if done == 1 else 's'} done[/]"
+        if run.finished:
+            self.progress.update(self.overall, total=max(done, 1), completed=max(done, 1), description=label)
+        else:
+            self.progress.update(self.overall, completed=done, description=label)
 
 
 def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> None:

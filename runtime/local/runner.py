@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_durable_execution_sdk_python.config import Duration
-from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+from aws_durable_execution_sdk_python.lambda_service import ErrorObject, OperationType
 
 from podwhisperer.runtime.adapters.events import JsonLinesEventSink
 from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
@@ -85,7 +85,7 @@ class RunProgress:
     input_key: str
     execution_name: str
     resumed: bool
-    steps: list[tuple[str, str]]  # (name, status) of the execution's top-level operations so far
+    steps: list[tuple[str, str]]  # (name, status) of the workflow's top-level steps so far
     finished: bool
 
 
@@ -201,8 +201,9 @@ class LocalPipeline:
             except Exception:  # not saved yet
                 execution = None
             finished = execution is not None and bool(execution.is_complete)
-            steps = [] if execution is None else [(op.name, op.status.value) for op in execution.operations
-                                                  if op.parent_id is None and op.name]
+            steps = [] if execution is None else [
+                (op.name, op.status.value) for op in execution.operations
+                if op.parent_id is None and op.name and op.operation_type is not OperationType.EXECUTION]
             on_progress(RunProgress(audio=audio, input_key=input_key, execution_name=name, resumed=resumed,
                                     steps=steps, finished=finished))
             if finished or (deadline is not None and time.monotonic() >= deadline):
