@@ -157,11 +157,11 @@ class PodwhispererPipeline(pulumi.ComponentResource):
                 repository_arn=image.repository_arn, log_group_arn=log_group.arn, parameter_arn=token_arn,
                 kms_key_arn=args.hf_token.kms_key_arn, ctx=ctx),
             description="podwhisperer GPU worker (ECS agent: image pull, logs, HF token)")
+        # The idle timeout and max receive count reach the worker inside PODWHISPERER_CONFIG (worker.*).
         env: dict[str, pulumi.Input[str]] = {
             "PODWHISPERER_CONFIG": config_env_value(config), "QUEUE_URL": queues.jobs.url,
-               "BUCKET_NAME": bucket.name, "IDLE_TIMEOUT_SECONDS": str(int(config.worker.idle_timeout_minutes * 60)),
-               "DEAD_LETTER_QUEUE_URL": queues.jobs_dlq.url, "MAX_RECEIVE_COUNT": str(config.worker.max_receive_count),
-               "AWS_REGION": ctx.region, "AWS_DEFAULT_REGION": ctx.region}
+            "BUCKET_NAME": bucket.name, "DEAD_LETTER_QUEUE_URL": queues.jobs_dlq.url,
+            "AWS_REGION": ctx.region, "AWS_DEFAULT_REGION": ctx.region}
         containers = worker_service.container_definitions(image=image.uri, env=env, hf_token_parameter_arn=token_arn,
                                                           log_group=log_group.name, region=ctx.region)
         mode = args.network.network_mode

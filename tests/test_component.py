@@ -200,8 +200,9 @@ def test_task_definition_and_service(default: RecordingMocks) -> None:
     assert container["resourceRequirements"] == [{"type": "GPU", "value": "1"}]
     assert container["stopTimeout"] == 120
     env = {e["name"]: e["value"] for e in container["environment"]}
-    assert {"PODWHISPERER_CONFIG", "QUEUE_URL", "BUCKET_NAME", "IDLE_TIMEOUT_SECONDS"} <= set(env)
-    assert env["IDLE_TIMEOUT_SECONDS"] == "300" and env["MAX_RECEIVE_COUNT"] == "3"
+    assert {"PODWHISPERER_CONFIG", "QUEUE_URL", "BUCKET_NAME"} <= set(env)
+    # The idle timeout and max receive count travel in PODWHISPERER_CONFIG only, not as copies beside it.
+    assert not {"IDLE_TIMEOUT_SECONDS", "MAX_RECEIVE_COUNT"} & set(env)
     assert env["DEAD_LETTER_QUEUE_URL"].endswith("pod-jobs-dlq")
     assert container["secrets"] == [{"name": "HF_TOKEN",
                                      "valueFrom": "arn:aws:ssm:us-east-2:123456789012:parameter/podwhisperer/hf_token"}]
@@ -209,6 +210,19 @@ def test_task_definition_and_service(default: RecordingMocks) -> None:
     service = default.one("aws:ecs/service:Service").inputs
     assert service["desiredCount"] == 0 and "launchType" not in service
     assert service["capacityProviderStrategies"][0]["capacityProvider"] == "pod-gpu"
+
+
+
+def test_worker_settings_reach_the_worker_through_its_config(mocks: RecordingMocks) -> None:
+    """A sub-second idle timeout (0.005 min = 0.3 s) and the max receive count arrive as configured."""
+    from podwhisperer.worker.cli import WorkerEnv
+
+    config = {"llm_refinement": LLM, "worker": {"idle_timeout_minutes": 0.005, "max_receive_count": 7}}
+    deploy(mocks, lambda: PodwhispererPipeline("pod", args(config=config)))
+    (container,) = json.loads(mocks.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
+    worker = WorkerEnv.from_env({e["name"]: e["value"] for e in container["environment"]})
+    assert worker.idle_timeout_seconds == pytest.approx(0.3)
+    assert (worker.max_receive_count or worker.config.worker.max_receive_count) == 7
 
 
 def test_scaling_uses_backlog_and_scales_in_only_when_empty(default: RecordingMocks) -> None:
