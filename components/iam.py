@@ -15,12 +15,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from podwhisperer.runtime.config import PROFILE_REGIONS
+
 DURABLE_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
 ECS_INFRASTRUCTURE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForManagedInstances"
 ECS_INSTANCE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECSInstanceRolePolicyForManagedInstances"
 
-_GEO_PREFIXES = frozenset({"us", "eu", "apac", "global", "us-gov", "ca", "jp", "au"})
-"""Cross-region inference profile prefixes (``eu.anthropic.claude-…``)."""
+_GEO_PREFIXES = frozenset(PROFILE_REGIONS)
+"""Cross-region inference profile prefixes (``eu.anthropic.claude-…``), as the config knows them."""
 
 Statement = dict[str, Any]
 

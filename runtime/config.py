@@ -182,8 +182,9 @@ class LlmRefinementConfig(_Section):
         return region_from_model_id(self.model_id, default)
 
 
-_PROFILE_REGIONS = {"eu": "eu-west-1", "us": "us-east-1", "apac": "ap-northeast-1", "global": "us-east-1",
-                    "us-gov": "us-gov-west-1", "ca": "ca-central-1", "jp": "ap-northeast-1", "au": "ap-southeast-2"}
+PROFILE_REGIONS = {"eu": "eu-west-1", "us": "us-east-1", "apac": "ap-northeast-1", "global": "us-east-1",
+                   "us-gov": "us-gov-west-1", "ca": "ca-central-1", "jp": "ap-northeast-1", "au": "ap-southeast-2"}
+"""Cross-region inference profile prefixes (``eu.anthropic.claude-…``) and the region each one calls."""
 
 
 def region_from_model_id(model_id: str, default: str = "us-east-1") -> str:
@@ -193,7 +194,7 @@ def region_from_model_id(model_id: str, default: str = "us-east-1") -> str:
         if len(parts) > 3 and parts[3]:
             return parts[3]
     prefix = model_id.split(".", 1)[0]
-    return _PROFILE_REGIONS.get(prefix, default)
+    return PROFILE_REGIONS.get(prefix, default)
 
 
 class TimingGapsConfig(_Section):
