@@ -64,6 +64,22 @@ def test_same_etag_and_settings_reuse_the_transcript(bucket: FileObjectStore, tm
     assert again.stats["realtime_factor"] is None and again.stats["words"] == 2
 
 
+
+def test_only_an_unreadable_existing_transcript_is_warned_about(bucket: FileObjectStore, tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    etag = upload(bucket, tmp_path, "input/a.wav")
+    calls: list[str] = []
+    job = make_job(bucket, tmp_path, calls)
+    message = JobMessage(s3_key="input/a.wav", etag=etag, callback_id="cb")
+    with caplog.at_level("WARNING", logger="podwhisperer.worker.job"):
+        first = job.run(message)  # nothing to reuse yet: the usual case, silent
+        assert not caplog.records
+        bucket.put(first.raw_transcript_key, b"not json")
+        again = job.run(message)
+    assert not again.reused and calls == ["input/a.wav", "input/a.wav"]
+    assert [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
+
+
 def test_new_upload_or_other_settings_are_transcribed_again(bucket: FileObjectStore, tmp_path: Path) -> None:
     upload(bucket, tmp_path, "input/a.wav")
     calls: list[str] = []

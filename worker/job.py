@@ -130,11 +130,13 @@ class TranscriptionJob:
         return etag, []
 
     def _reusable(self, raw_key: str, s3_key: str, etag: str | None, fingerprint: str) -> Transcript | None:
-        if etag is None or self.store.head(raw_key) is None:
+        if etag is None:
             return None
         try:
             existing = Transcript.from_json(self.store.get(raw_key))
-        except (ObjectNotFoundError, TranscriptError) as exc:
+        except ObjectNotFoundError:
+            return None  # nothing made yet: the usual case, not worth a warning
+        except TranscriptError as exc:
             log.warning("existing %s is unreadable, transcribing again: %s", raw_key, exc)
             return None
         meta = existing.metadata
