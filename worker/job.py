@@ -32,7 +32,7 @@ from podwhisperer.worker.errors import InvalidAudioError, PermanentJobError
 from podwhisperer.worker.messages import JobMessage
 from podwhisperer.worker.models import Diarizer, ModelCache
 from podwhisperer.worker.speech import transcribe_file
-from podwhisperer.worker.timing import StageTimer
+from podwhisperer.worker.timing import StageTimer, seconds_by_stage
 
 __all__ = ["InvalidAudioError", "JobResult", "PermanentJobError", "TranscriptionJob", "transcription_fingerprint"]
 
@@ -175,8 +175,7 @@ def _stats(transcript: Transcript, *, reused: bool, wall: float,
     meta = transcript.metadata
     words = list(transcript.words())
     duration = meta.audio_duration if meta else None
-    stage_seconds = {} if reused or meta is None else {
-        r["stage"]: r["seconds"] for r in meta.stage_timings if r.get("status") != "skipped"}
+    stage_seconds = {} if reused or meta is None else seconds_by_stage(meta.stage_timings)
     if extra_timer is not None:
         stage_seconds.update(extra_timer.seconds_by_stage())
     notes = [n[:MAX_NOTE_CHARS] for n in (meta.notes if meta else [])][:MAX_NOTES_IN_STATS]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -54,4 +54,9 @@ class StageTimer:
 
     def seconds_by_stage(self) -> dict[str, float]:
         """``{stage: seconds}`` of the stages that ran (compact, for the callback stats)."""
-        return {r["stage"]: r["seconds"] for r in self._records if r["status"] != "skipped"}
+        return seconds_by_stage(self._records)
+
+
+def seconds_by_stage(records: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """``{stage: seconds}`` of the stage records that ran (not ``skipped``): a timer's or a transcript's."""
+    return {r["stage"]: r["seconds"] for r in records if r.get("status") != "skipped"}
