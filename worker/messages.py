@@ -82,12 +82,12 @@ class WarmupMessage(_Message):
 
 def parse_message(body: str | bytes | None) -> JobMessage | WarmupMessage:
     """Parse an SQS body; raise :class:`MalformedMessageError` with a readable reason."""
-    data = _json_object(body)
+    text, data = _json_object(body)
     kind = data.get("type", "job")
     model: type[_Message] = WarmupMessage if kind == "warmup" else JobMessage
     try:
-        # strict=True rejects "1" for numbers etc.; datetimes need lax mode, so validate via JSON
-        parsed = model.model_validate_json(json.dumps(data))
+        # strict=True rejects "1" for numbers etc.; datetimes need lax mode, so validate the JSON text itself
+        parsed = model.model_validate_json(text)
     except ValidationError as exc:
         callback_id = data.get("callback_id") if isinstance(data.get("callback_id"), str) else None
         raise MalformedMessageError(_readable(exc, model), callback_id or None) from None
@@ -95,16 +95,18 @@ def parse_message(body: str | bytes | None) -> JobMessage | WarmupMessage:
     return parsed
 
 
-def _json_object(body: str | bytes | None) -> dict[str, Any]:
+def _json_object(body: str | bytes | None) -> tuple[str, dict[str, Any]]:
+    """The body as text (bytes decoded as ``json.loads`` decodes them: UTF-8/16/32, BOM) and its object."""
     if body is None or body in ("", b""):
         raise MalformedMessageError("empty message body")
     try:
-        data = json.loads(body)
+        text = body if isinstance(body, str) else body.decode(json.detect_encoding(body), "surrogatepass")
+        data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessageError(f"message body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise MalformedMessageError(f"message body must be a JSON object, got {type(data).__name__}")
-    return data
+    return text, data
 
 
 def _readable(exc: ValidationError, model: type[_Message]) -> str:
