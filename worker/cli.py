@@ -59,15 +59,20 @@ class WorkerEnv:
         except (ValueError, ConfigError) as exc:
             raise WorkerEnvError(f"PODWHISPERER_CONFIG: {exc}") from None
         idle = _number(env, "IDLE_TIMEOUT_SECONDS", config.worker.idle_timeout_minutes * 60)
-        device = env.get("WORKER_DEVICE") or None
-        if device not in (None, "cpu", "cuda"):
-            raise WorkerEnvError(f"WORKER_DEVICE must be cpu or cuda, got {device!r}")
+        device = _device(env.get("WORKER_DEVICE") or None, "WORKER_DEVICE")
         max_receives = env.get("MAX_RECEIVE_COUNT")
         return cls(queue_url=env["QUEUE_URL"], bucket_name=env["BUCKET_NAME"], config=config,
                    idle_timeout_seconds=idle, dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
                    max_receive_count=int(_number(env, "MAX_RECEIVE_COUNT", 0)) if max_receives else None,
                    device=device, hf_token=env.get("HF_TOKEN") or None,
                    ecs_agent_uri=env.get("ECS_AGENT_URI") or None)
+
+
+def _device(device: str | None, name: str) -> str | None:
+    """``cpu``, ``cuda`` or None (detect); ``name`` says where a bad value came from."""
+    if device not in (None, "cpu", "cuda"):
+        raise WorkerEnvError(f"{name} must be cpu or cuda, got {device!r}")
+    return device
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -160,8 +165,7 @@ def _transcribe_local(audio: Path, config_file: Path | None, *, model: str | Non
     from podwhisperer.worker.models import ModelCache, default_device
     from podwhisperer.worker.speech import transcribe_file
 
-    if device not in (None, "cpu", "cuda"):
-        raise ValueError(f"--device must be cpu or cuda, got {device!r}")
+    device = _device(device, "--device")  # a WorkerEnvError is a ValueError: reported like the others
     config = load_config(config_file) if config_file else PipelineConfig()
     overrides: dict[str, Any] = {"align": align, "diarize": diarize, **transcription_flags(model, language)}
     cfg = config.with_overrides({"transcription": overrides}).transcription
