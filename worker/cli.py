@@ -6,7 +6,8 @@
 * ``BUCKET_NAME`` (required): the bucket holding ``input/`` and ``output/``.
 * ``PODWHISPERER_CONFIG``: the pipeline configuration as JSON (default: all defaults).
 * ``IDLE_TIMEOUT_SECONDS``: exit after this long without work (default: ``worker.idle_timeout_minutes``).
-* ``DEAD_LETTER_QUEUE_URL``, ``MAX_RECEIVE_COUNT``: optional; read from the queue's redrive policy otherwise.
+* ``DEAD_LETTER_QUEUE_URL``: optional; read from the queue's redrive policy otherwise.
+* ``MAX_RECEIVE_COUNT``: optional (default: ``worker.max_receive_count``).
 * ``WORKER_DEVICE`` (``cuda``/``cpu``, default: detected), ``HF_TOKEN`` (optional: models are baked into the image).
 """
 
