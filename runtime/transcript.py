@@ -16,6 +16,7 @@ import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any, cast
 
 import orjson
@@ -97,12 +98,18 @@ class Segment:
     def copy(self, **changes: Any) -> Segment:
         return replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
+    def word_dicts(self) -> list[dict[str, Any]] | None:
+        if self.words is None:
+            return None
+        return [word._source or word.to_dict() for word in self.words]
+
+    def to_dict(self, word_dicts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """``word_dicts``: this segment's :meth:`word_dicts` when the caller already built them."""
         out: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text}
         if self.speaker is not None:
             out["speaker"] = self.speaker
         if self.words is not None:
-            out["words"] = [word.to_dict() for word in self.words]
+            out["words"] = word_dicts if word_dicts is not None else self.word_dicts()
         if self.extra:
             out.update(self.extra)
         return out
@@ -172,6 +179,10 @@ class Transcript:
     word_segments: list[dict[str, Any]] | None = None
     metadata: RawMetadata | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Set by with_word_segments_rebuilt: each segment with the word dicts its part of ``word_segments``
+    # shares, so to_dict builds every word dict once. Not an init field, so copies never inherit it.
+    _shared_word_dicts: list[tuple[Segment, list[dict[str, Any]] | None]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def copy(self, **changes: Any) -> Transcript:
         return replace(self, **changes)
@@ -186,7 +197,10 @@ class Transcript:
         """A copy whose ``word_segments`` mirror the (edited) segment words, when the field exists."""
         if self.word_segments is None:
             return self
-        return self.copy(word_segments=[word.to_dict() for word in self.words()])
+        shared = [(segment, segment.word_dicts()) for segment in self.segments]
+        rebuilt = self.copy(word_segments=list(chain.from_iterable(words for _, words in shared if words)))
+        rebuilt._shared_word_dicts = shared
+        return rebuilt
 
     @property
     def duration(self) -> float:
@@ -197,13 +211,21 @@ class Transcript:
         return end
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"segments": [segment.to_dict() for segment in self.segments]}
+        out: dict[str, Any] = {"segments": self._segment_dicts()}
         if self.word_segments is not None:
             out["word_segments"] = self.word_segments
         if self.metadata is not None:
             out[METADATA_KEY] = self.metadata.to_dict()
         out.update(self.extra)
         return out
+
+    def _segment_dicts(self) -> list[dict[str, Any]]:
+        shared = self._shared_word_dicts
+        if shared is None or len(shared) != len(self.segments):
+            return [segment.to_dict() for segment in self.segments]
+        # orjson writes a shared dict in both places; a segment replaced since the rebuild builds its own
+        return [segment.to_dict(words if segment is built_from else None)
+                for segment, (built_from, words) in zip(self.segments, shared, strict=True)]
 
     @paused_gc()
     def to_json(self, indent: bool = False) -> bytes:
