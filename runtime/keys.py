@@ -10,9 +10,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from podwhisperer.runtime.captions.formats import caption_format
 from podwhisperer.runtime.config import StorageConfig
-
-CAPTION_EXTENSIONS = ("vtt", "srt", "json", "txt", "md")
 
 
 class InputKeyError(ValueError):
@@ -34,10 +33,9 @@ class OutputKeys:
     def refined_transcript(self) -> str:
         return f"{self.base}_refined_transcript.json"
 
-    def caption(self, extension: str) -> str:
-        if extension not in CAPTION_EXTENSIONS:
-            raise ValueError(f"unknown caption extension {extension!r}")
-        return f"{self.base}_caption.{extension}"
+    def caption(self, name: str) -> str:
+        """The key of the caption format ``name`` (see ``captions.formats``); ``ValueError`` when unknown."""
+        return self.base + caption_format(name).suffix
 
 
 def relative_input_path(input_key: str, storage: StorageConfig) -> str:

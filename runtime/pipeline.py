@@ -62,7 +62,7 @@ from podwhisperer.runtime.adapters.events import EventSink, PipelineEvent
 from podwhisperer.runtime.adapters.queue import JobQueue, JobRequest
 from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore, normalize_etag
 from podwhisperer.runtime.bedrock import ConverseClient
-from podwhisperer.runtime.captions import enabled_formats, render_captions
+from podwhisperer.runtime.captions import caption_format, enabled_formats, render_captions
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.events import completion_detail, failure_detail, sum_llm_usage
 from podwhisperer.runtime.transcript import StepOutcome, Transcript, TranscriptError
@@ -85,14 +85,6 @@ CHECKPOINT_LIMIT_BYTES = 256 * 1024
 T = TypeVar("T")
 Json = dict[str, Any]
 RetryStrategy = Callable[[Exception, int], RetryDecision]
-
-CAPTION_CONTENT_TYPES = {
-    "vtt": "text/vtt; charset=utf-8",
-    "srt": "application/x-subrip; charset=utf-8",
-    "json": "application/json",
-    "txt": "text/plain; charset=utf-8",
-    "md": "text/markdown; charset=utf-8",
-}
 
 
 class CheckpointTooLargeError(ValueError):
@@ -552,7 +544,7 @@ class _Run:
         if missing:  # a retry after a complete write renders nothing
             rendered = render_captions(self.transcripts.load(final["key"]), self.cfg.captions)
             for ext, key in missing.items():
-                self.deps.store.put(key, rendered[ext].encode(), CAPTION_CONTENT_TYPES[ext])
+                self.deps.store.put(key, rendered[ext].encode(), caption_format(ext).content_type)
         return {"work_keys": keys}
 
     def _publish(self, source: Json, outputs: keynames.OutputKeys, final: Json, captions: Json) -> Json:
@@ -563,7 +555,7 @@ class _Run:
         caption_keys: dict[str, str] = {}
         for ext, work_key in sorted(captions["work_keys"].items()):
             caption_keys[ext] = outputs.caption(ext)
-            self.deps.store.copy(work_key, caption_keys[ext], CAPTION_CONTENT_TYPES[ext])
+            self.deps.store.copy(work_key, caption_keys[ext], caption_format(ext).content_type)
         self.deps.store.copy(final["key"], outputs.refined_transcript, "application/json")
         return {"superseded": False, "reason": None,
                 "refined_transcript": outputs.refined_transcript, "captions": caption_keys}
