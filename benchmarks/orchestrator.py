@@ -32,18 +32,17 @@ from podwhisperer.runtime.transcript import Transcript
 def bare_transforms(raw: Transcript, cfg: PipelineConfig) -> dict[str, float]:
     """Milliseconds of each pure transform alone (what the step would cost without orchestration)."""
     from podwhisperer.runtime.captions import render_captions
-    from podwhisperer.runtime.transforms.normalize import normalize_segments
-    from podwhisperer.runtime.transforms.replacements import apply_replacements
-    from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
+    from podwhisperer.runtime.stages import STAGES
 
     timings: dict[str, float] = {}
     t = raw
-    for name, func in (("fill-timing-gaps", lambda x: fill_timing_gaps(x, cfg.timing_gaps)),
-                       ("replacements", lambda x: apply_replacements(x, cfg.replacement_rules)),
-                       ("normalization", lambda x: normalize_segments(x, cfg.normalization))):
+    for stage in STAGES:
+        settings = stage.settings(cfg)
+        if settings is None or stage.chunked is not None:  # the benchmark runs without a model
+            continue
         began = time.perf_counter()
-        t = func(t).transcript
-        timings[name] = (time.perf_counter() - began) * 1000
+        t = stage.run(t, settings).transcript
+        timings[stage.name] = (time.perf_counter() - began) * 1000
     began = time.perf_counter()
     render_captions(t, cfg.captions)
     timings["captions"] = (time.perf_counter() - began) * 1000

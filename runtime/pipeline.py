@@ -59,24 +59,15 @@ from aws_durable_execution_sdk_python.types import StepContext, WaitForCallbackC
 
 from podwhisperer.runtime import keys as keynames
 from podwhisperer.runtime.adapters.events import EventSink, PipelineEvent
+from podwhisperer.runtime.adapters.llm import LlmStepError
 from podwhisperer.runtime.adapters.queue import JobQueue, JobRequest
 from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore, normalize_etag
 from podwhisperer.runtime.bedrock import ConverseClient
 from podwhisperer.runtime.captions import caption_format, enabled_formats, render_captions
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.events import completion_detail, failure_detail, sum_llm_usage
-from podwhisperer.runtime.transcript import StepOutcome, Transcript, TranscriptError
-from podwhisperer.runtime.transforms.llm import (
-    LlmChunk,
-    LlmStepError,
-    apply_refinements,
-    plan_chunks,
-    refine_chunk,
-    speaker_labels,
-)
-from podwhisperer.runtime.transforms.normalize import normalize_segments
-from podwhisperer.runtime.transforms.replacements import apply_replacements
-from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
+from podwhisperer.runtime.stages import STAGES, ChunkedRun, Stage, hash_material
+from podwhisperer.runtime.transcript import Transcript, TranscriptError
 from podwhisperer.runtime.upload import Upload, UploadEventError, key_candidates, parse_upload_event
 
 CHECKPOINT_LIMIT_BYTES = 256 * 1024
@@ -420,36 +411,35 @@ class _Run:
     # region transforms
 
     def _transform_stages(self, work: str, raw: Json) -> Json:
-        cfg = self.cfg
-        gaps = self._stage(work, "fill-timing-gaps", raw, cfg.timing_gaps.model_dump(mode="json"),
-                           lambda t: fill_timing_gaps(t, cfg.timing_gaps))
-        rules_cfg = [rule.model_dump(mode="json") for rule in cfg.replacement_rules]
-        replaced = self._stage(work, "replacements", gaps, rules_cfg,
-                               lambda t: apply_replacements(t, cfg.replacement_rules))
-        refined = self._llm_stage(work, replaced)
-        normalized = self._stage(work, "normalization", refined, cfg.normalization.model_dump(mode="json"),
-                                 lambda t: normalize_segments(t, cfg.normalization))
-        normalized["llm"] = refined.get("llm")
-        normalized["stage_stats"] = {
-            "fill-timing-gaps": gaps["stats"], "replacements": replaced["stats"],
-            "llm-refinement": refined["stats"], "normalization": normalized["stats"],
-        }
-        return normalized
+        """Every stage of :data:`STAGES`, each reading the previous one's object and writing its own."""
+        previous, stage_stats, usage = raw, {}, None
+        for stage in STAGES:
+            settings = stage.settings(self.cfg)
+            if settings is None:
+                self.current_step = stage.name
+                self.log(f"{stage.name} not configured; skipping")
+                previous = {**previous, "stats": {"skipped": "not configured"}}
+            elif stage.chunked is not None:
+                previous = self._chunked_stage(work, stage.name, stage.chunked, settings, previous)
+                usage = previous["stats"].get("usage_summary")
+            else:
+                previous = self._stage(work, stage, settings, previous)
+            stage_stats[stage.name] = previous["stats"]
+        return {**previous, "llm": usage, "stage_stats": stage_stats}
 
-    def _stage(self, work: str, name: str, previous: Json, stage_cfg: Any,
-               transform: Callable[[Transcript], StepOutcome]) -> Json:
-        chain = chain_hash(previous["chain"], name, stage_cfg)
-        key = f"{work}{name}-{chain[:16]}.json"
+    def _stage(self, work: str, stage: Stage[Any], settings: Any, previous: Json) -> Json:
+        chain = chain_hash(previous["chain"], stage.name, hash_material(settings))
+        key = f"{work}{stage.name}-{chain[:16]}.json"
 
         def run(_: StepContext) -> Json:
             stats = self._committed_stats(key)
             if stats is None:
-                outcome = transform(self.transcripts.load(previous["key"]))
+                outcome = stage.run(self.transcripts.load(previous["key"]), settings)
                 stats = self._commit(key, outcome.transcript.to_json(), outcome.stats)
                 self.transcripts.remember(key, outcome.transcript)
             return {"key": key, "chain": chain, "stats": stats}
 
-        return self.step(name, run)
+        return self.step(stage.name, run)
 
     def _committed_stats(self, key: str) -> Json | None:
         """The stats of an already written stage object, or None (the stats file is the commit marker)."""
@@ -467,58 +457,51 @@ class _Run:
         summary: Json = summarize_stats(json.loads(full))
         return summary
 
-    def _llm_stage(self, work: str, previous: Json) -> Json:
-        llm_cfg = self.cfg.llm_refinement
-        if llm_cfg is None:
-            self.current_step = "llm-refinement"
-            self.log("LLM refinement not configured; skipping")
-            return {**previous, "stats": {"skipped": "not configured"}, "llm": None}
-        speakers_cfg = [s.model_dump(mode="json") for s in self.cfg.speakers]
-        chain = chain_hash(previous["chain"], "llm-refinement",
-                           [llm_cfg.model_dump(mode="json"), speakers_cfg, list(self.cfg.transcription.hotwords)])
-        key = f"{work}llm-refinement-{chain[:16]}.json"
-        plan = self.step("llm-plan", lambda _: self._plan_llm(previous["key"], key, llm_cfg))
+    def _chunked_stage(self, work: str, name: str, chunked: ChunkedRun[Any], settings: Any, previous: Json) -> Json:
+        """plan (a step) → one checkpointed step per chunk (a ``map``) → apply (the stage's own step)."""
+        chain = chain_hash(previous["chain"], name, hash_material(settings))
+        key = f"{work}{name}-{chain[:16]}.json"
+        plan = self.step(f"{chunked.step_prefix}-plan", lambda _: self._plan(previous["key"], key, chunked, settings))
         if plan["committed"] is not None:
             stats = plan["committed"]
         else:
-            results = self._refine_chunks(previous["key"], plan["chunks"], llm_cfg)
-            stats = self.step("llm-refinement", lambda _: self._apply_llm(previous["key"], key, results, llm_cfg))
-        return {"key": key, "chain": chain, "stats": stats, "llm": stats.get("usage_summary")}
+            self.current_step = name
+            results = self._map_chunks(previous["key"], plan["chunks"], chunked, settings)
+            stats = self.step(name, lambda _: self._apply_chunks(previous["key"], key, results, chunked, settings))
+        return {"key": key, "chain": chain, "stats": stats}
 
-    def _plan_llm(self, source_key: str, key: str, llm_cfg: LlmRefinementConfig) -> Json:
+    def _plan(self, source_key: str, key: str, chunked: ChunkedRun[Any], settings: Any) -> Json:
         committed = self._committed_stats(key)
         if committed is not None:
             return {"committed": committed, "chunks": []}
-        chunks = plan_chunks(self.transcripts.load(source_key), llm_cfg)
-        return {"committed": None, "chunks": [chunk.to_dict() for chunk in chunks]}
+        return {"committed": None, "chunks": chunked.plan(self.transcripts.load(source_key), settings)}
 
-    def _refine_chunks(self, source_key: str, chunks: Sequence[Json], llm_cfg: LlmRefinementConfig) -> list[Json]:
-        self.current_step = "llm-refinement"
-        speakers = list(self.cfg.speakers)
-        # refine_chunk spends its own Bedrock retries; the step retries only what never_retry allows
-        chunk_retry = _limited(self._retry_strategy(), llm_cfg.max_retries + 1)
+    def _map_chunks(self, source_key: str, chunks: Sequence[Json], chunked: ChunkedRun[Any],
+                    settings: Any) -> list[Json]:
+        # each chunk spends its own client retries; the step retries only what never_retry allows
+        chunk_retry = _limited(self._retry_strategy(), chunked.max_attempts(settings))
 
         def refine_one(child: DurableContext, chunk: Json, index: int, _: Sequence[Json]) -> Json:
             def call(_: StepContext) -> Json:
                 transcript = self.transcripts.load(source_key)
-                client = self.bedrock(llm_cfg)
-                return guard_checkpoint(refine_chunk(transcript, LlmChunk.from_dict(chunk), llm_cfg, speakers, client,
-                                                     vocabulary=self.cfg.transcription.hotwords))
+                client = self.bedrock(chunked.model(settings))
+                return guard_checkpoint(chunked.refine_chunk(transcript, chunk, settings, client))
 
             config = StepConfig(retry_strategy=chunk_retry, serdes=JsonSerDes())
-            result: Json = child.step(call, name=f"llm-chunk-{index}", config=config)
+            result: Json = child.step(call, name=f"{chunked.step_prefix}-chunk-{index}", config=config)
             return result
 
-        batch: BatchResult[Json] = self.context.map(list(chunks), refine_one, name="llm-chunks",
-                                 config=MapConfig(max_concurrency=llm_cfg.max_concurrency))
+        batch: BatchResult[Json] = self.context.map(list(chunks), refine_one, name=f"{chunked.step_prefix}-chunks",
+                                                    config=MapConfig(max_concurrency=chunked.concurrency(settings)))
         batch.throw_if_error()
         return list(batch.get_results())
 
-    def _apply_llm(self, source_key: str, key: str, results: list[Json], llm_cfg: LlmRefinementConfig) -> Json:
+    def _apply_chunks(self, source_key: str, key: str, results: list[Json], chunked: ChunkedRun[Any],
+                      settings: Any) -> Json:
         committed = self._committed_stats(key)
         if committed is not None:
             return committed
-        outcome = apply_refinements(self.transcripts.load(source_key), results, llm_cfg, list(self.cfg.speakers))
+        outcome = chunked.apply(self.transcripts.load(source_key), results, settings)
         stats = {**outcome.stats, "usage_summary": sum_llm_usage(results)}  # per-chunk usage, summed
         return self._commit(key, outcome.transcript.to_json(), stats)
 
@@ -632,7 +615,7 @@ def parse_callback_result(result: Any) -> Json:
 
 def transcript_counts(transcript: Transcript) -> Json:
     """Words, segments, distinct speakers and duration of a transcript (for the event and the CLI)."""
-    speakers = speaker_labels(transcript)
+    speakers = transcript.speaker_labels()
     words = sum(len(s.words) if s.words is not None else len(s.text.split()) for s in transcript.segments)
     return {"words": words, "segments": len(transcript.segments), "speakers": len(speakers),
             "speakerNames": sorted(speakers), "durationSeconds": round(transcript.duration, 3)}

@@ -1,27 +1,24 @@
 """Post-processing in one process: raw transcript in, refined transcript and captions out.
 
-This is the short pipeline of named stages that ``podwhisperer refine`` and the benchmark run;
-the durable Lambda runs the same transforms one checkpointed step at a time.
+``podwhisperer refine`` and the benchmarks run the stages of :mod:`podwhisperer.runtime.stages` here in
+one go; the durable workflow iterates the same registry one checkpointed step at a time.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podwhisperer.runtime.captions import render_captions
 from podwhisperer.runtime.config import PipelineConfig
+from podwhisperer.runtime.stages import STAGES, ChunkedRun
 from podwhisperer.runtime.transcript import StepOutcome, Transcript
-from podwhisperer.runtime.transforms.normalize import normalize_segments
-from podwhisperer.runtime.transforms.replacements import apply_replacements
-from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
 
 if TYPE_CHECKING:  # the LLM modules pull in boto3, which `refine` without an LLM never needs
     from podwhisperer.runtime.bedrock import ConverseClient
 
-Stage = Callable[[Transcript], StepOutcome]
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +40,25 @@ class RefineResult:
 def refine_transcript(
     raw: Transcript, config: PipelineConfig, llm_client: ConverseClient | None = None
 ) -> RefineResult:
-    """Run fill gaps → replacements → LLM (when configured and a client is given) → normalize → captions."""
+    """Run every stage of :data:`~podwhisperer.runtime.stages.STAGES` in order (the LLM stage only when
+    configured and a client is given), then render the captions."""
     reports: list[StageReport] = []
     transcript = raw
-    for name, stage, skip_reason in _stages(config, llm_client):
+    for stage in STAGES:
+        settings = stage.settings(config)
+        skip_reason = stage.why_skipped(settings)
+        if skip_reason is None and stage.chunked is not None and llm_client is None:
+            skip_reason = "no Bedrock client (AWS credentials) available"
         if skip_reason:
-            reports.append(StageReport(name, "skipped", 0.0, {}, skip_reason))
+            reports.append(StageReport(stage.report_name, "skipped", 0.0, {}, skip_reason))
             continue
         started = time.perf_counter()
-        outcome = stage(transcript)
-        reports.append(StageReport(name, "done", _ms_since(started), outcome.stats))
+        if stage.chunked is not None:
+            assert llm_client is not None
+            outcome = run_chunked(stage.chunked, transcript, settings, llm_client)
+        else:
+            outcome = stage.run(transcript, settings)
+        reports.append(StageReport(stage.report_name, "done", _ms_since(started), outcome.stats))
         transcript = outcome.transcript
     transcript = transcript.with_word_segments_rebuilt()
     started = time.perf_counter()
@@ -61,26 +67,14 @@ def refine_transcript(
     return RefineResult(refined=transcript, captions=captions, stages=reports)
 
 
-def _stages(config: PipelineConfig, llm_client: ConverseClient | None) -> Sequence[tuple[str, Stage, str | None]]:
-    llm = config.llm_refinement
+def run_chunked(chunked: ChunkedRun[S], transcript: Transcript, settings: S, client: ConverseClient) -> StepOutcome:
+    """plan → every chunk in a bounded thread pool → apply, in this process."""
+    from podwhisperer.runtime.adapters.llm import map_concurrently
 
-    def run_llm(t: Transcript) -> StepOutcome:
-        from podwhisperer.runtime.transforms.llm import refine_with_llm
-
-        assert llm is not None and llm_client is not None
-        return refine_with_llm(t, llm, config.speakers, llm_client, vocabulary=config.transcription.hotwords)
-
-    return (
-        ("fill_timing_gaps", lambda t: fill_timing_gaps(t, config.timing_gaps),
-         None if config.timing_gaps.enabled else "disabled in config"),
-        ("replacements", lambda t: apply_replacements(t, config.replacement_rules),
-         None if config.replacement_rules else "no replacement rules configured"),
-        ("llm_refinement", run_llm,
-         "llm_refinement not configured" if llm is None else
-         ("no Bedrock client (AWS credentials) available" if llm_client is None else None)),
-        ("normalization", lambda t: normalize_segments(t, config.normalization),
-         None if config.normalization.normalize else "disabled in config"),
-    )
+    chunks = chunked.plan(transcript, settings)
+    results = map_concurrently(lambda chunk: chunked.refine_chunk(transcript, chunk, settings, client), chunks,
+                               chunked.concurrency(settings))
+    return chunked.apply(transcript, results, settings)
 
 
 def _ms_since(started: float) -> float:

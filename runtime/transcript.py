@@ -192,6 +192,12 @@ class Transcript:
             if segment.words:
                 yield from segment.words
 
+    def speaker_labels(self) -> set[str]:
+        """Every diarization label used by a segment or a word."""
+        labels = {segment.speaker for segment in self.segments if segment.speaker}
+        labels.update(word.speaker for word in self.words() if word.speaker)
+        return labels
+
     @paused_gc()
     def with_word_segments_rebuilt(self) -> Transcript:
         """A copy whose ``word_segments`` mirror the (edited) segment words, when the field exists."""

@@ -10,10 +10,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError, ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
+from podwhisperer.runtime.adapters.llm import refine_chunk
 from podwhisperer.runtime.bedrock import describe_error, is_retryable_error, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, region_from_model_id
 from podwhisperer.runtime.transcript import Segment, Transcript
-from podwhisperer.runtime.transforms.llm import plan_chunks, refine_chunk
+from podwhisperer.runtime.transforms.llm import plan_chunks
 
 SESSION_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 

@@ -14,18 +14,16 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from podwhisperer.runtime.adapters.llm import LlmStepError, refine_chunk, refine_with_llm
 from podwhisperer.runtime.config import LlmRefinementConfig, Speaker
 from podwhisperer.runtime.transcript import Segment, Transcript, Word
 from podwhisperer.runtime.transforms.llm import (
     LlmAnswerError,
     LlmChunk,
-    LlmStepError,
     apply_refinements,
     build_request,
     parse_response,
     plan_chunks,
-    refine_chunk,
-    refine_with_llm,
 )
 
 MODEL_ID = "eu.anthropic.claude-sonnet-4-20250514-v1:0"
