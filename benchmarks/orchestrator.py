@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from aws_fakes import canned_raw_transcript
 
-from podwhisperer.runtime.adapters.queue import JobRequest
 from podwhisperer.runtime.config import PipelineConfig
+from podwhisperer.runtime.contracts import JobMessage
 from podwhisperer.runtime.keys import output_keys
 from podwhisperer.runtime.local.runner import LocalPipeline
 from podwhisperer.runtime.transcript import Transcript
@@ -76,7 +76,7 @@ def one_run(raw_bytes: bytes, cfg: PipelineConfig) -> tuple[dict[str, float], fl
         audio = Path(folder) / "marathon.mp3"
         audio.write_bytes(b"pretend three hours of audio")
 
-        def job(request: JobRequest) -> dict[str, Any]:
+        def job(request: JobMessage) -> dict[str, Any]:
             key = output_keys(request.s3_key, cfg.storage).raw_transcript
             pipeline.store.put(key, raw_bytes.replace(b"__ETAG__", (request.etag or "").encode()))
             return {"raw_transcript_key": key, "stats": {}}

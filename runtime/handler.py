@@ -14,7 +14,6 @@ this module holds is that one object; nothing is created at import time except t
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -24,24 +23,13 @@ from podwhisperer.runtime.adapters.events import EventBridgeSink
 from podwhisperer.runtime.adapters.queue import SqsJobQueue
 from podwhisperer.runtime.adapters.storage import S3ObjectStore
 from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
-from podwhisperer.runtime.config import ConfigError, LlmRefinementConfig, PipelineConfig, parse_config
+from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig
+from podwhisperer.runtime.contracts import BUCKET_ENV, QUEUE_URL_ENV, config_from_env
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
 
 
 class MissingEnvironmentError(RuntimeError):
     """A required environment variable is missing."""
-
-
-def config_from_env(environ: Mapping[str, str]) -> PipelineConfig:
-    """Parse ``PODWHISPERER_CONFIG`` (JSON; empty or unset means all defaults)."""
-    text = environ.get("PODWHISPERER_CONFIG", "").strip()
-    if not text:
-        return PipelineConfig()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError([f"not valid JSON: {exc}"], "PODWHISPERER_CONFIG") from None
-    return parse_config(data, source="PODWHISPERER_CONFIG")
 
 
 class LambdaRuntime:
@@ -70,11 +58,11 @@ class LambdaRuntime:
 
     @cached_property
     def deps(self) -> PipelineDeps:
-        bucket = self._require("BUCKET_NAME")
+        bucket = self._require(BUCKET_ENV)
         return PipelineDeps(
             config=self.config,
             store=S3ObjectStore(self._client("s3"), bucket),
-            queue=SqsJobQueue(self._client("sqs"), self._require("QUEUE_URL")),
+            queue=SqsJobQueue(self._client("sqs"), self._require(QUEUE_URL_ENV)),
             events=EventBridgeSink(self._client("events")),
             bucket=bucket,
             bedrock_factory=self._bedrock_client,
@@ -85,6 +73,8 @@ class LambdaRuntime:
 
 
 _RUNTIME = LambdaRuntime(os.environ)
+
+__all__ = ["LambdaRuntime", "MissingEnvironmentError", "config_from_env", "lambda_handler"]
 
 lambda_handler = make_durable_handler(lambda: _RUNTIME.deps)
 """The function's handler: ``@durable_execution`` around :func:`podwhisperer.runtime.pipeline.run_pipeline`."""

@@ -21,13 +21,10 @@ from typing import Any, cast
 
 import orjson
 
-from podwhisperer.runtime.adapters.storage import normalize_etag
+from podwhisperer.runtime.contracts import METADATA_KEY, RawMetadata, TranscriptError, optional_float
 
-METADATA_KEY = "podwhisperer"
-
-
-class TranscriptError(ValueError):
-    """A transcript document that does not have the WhisperX shape."""
+__all__ = ["METADATA_KEY", "RawMetadata", "Segment", "StepOutcome", "Transcript", "TranscriptError", "Word",
+           "paused_gc"]
 
 
 @contextmanager
@@ -113,64 +110,6 @@ class Segment:
         if self.extra:
             out.update(self.extra)
         return out
-
-
-@dataclass(slots=True, frozen=True)
-class RawMetadata:
-    """Where a raw transcript came from; written by the worker, read by the pipeline."""
-
-    source_key: str
-    source_etag: str | None = None
-    model: str | None = None
-    language: str | None = None
-    audio_duration: float | None = None
-    aligned: bool | None = None
-    diarized: bool | None = None
-    device: str | None = None
-    stage_timings: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"source_key": self.source_key}
-        for name in ("source_etag", "model", "language", "audio_duration", "aligned", "diarized", "device"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
-        if self.stage_timings:
-            out["stage_timings"] = list(self.stage_timings)
-        if self.notes:
-            out["notes"] = list(self.notes)
-        out.update(self.extra)
-        return out
-
-    def source_mismatch(self, source_key: str, etag: str | None) -> str | None:
-        """Why this transcript was not made from object ``source_key`` at version ``etag`` (None: it was)."""
-        if self.source_key != source_key:
-            return f"made from {self.source_key!r}"
-        if normalize_etag(self.source_etag) != normalize_etag(etag):
-            return "made from another version of the object (etag differs)"
-        return None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RawMetadata:
-        if not isinstance(data, Mapping) or not isinstance(data.get("source_key"), str):
-            raise TranscriptError(f"'{METADATA_KEY}' metadata needs a string 'source_key'")
-        known = {"source_key", "source_etag", "model", "language", "audio_duration", "aligned", "diarized",
-                 "device", "stage_timings", "notes"}
-        return cls(
-            source_key=data["source_key"],
-            source_etag=data.get("source_etag"),
-            model=data.get("model"),
-            language=data.get("language"),
-            audio_duration=_optional_float(data.get("audio_duration"), "audio_duration"),
-            aligned=data.get("aligned"),
-            diarized=data.get("diarized"),
-            device=data.get("device"),
-            stage_timings=list(data.get("stage_timings") or []),
-            notes=list(data.get("notes") or []),
-            extra={k: v for k, v in data.items() if k not in known},
-        )
 
 
 @dataclass(slots=True)
@@ -290,8 +229,8 @@ def _segment_from_dict(data: Any, index: int) -> Segment:
     start, end, speaker = data.get("start"), data.get("end"), data.get("speaker")
     if not (type(start) is float and type(end) is float and start == start and end == end
             and type(speaker) in _STR_OR_NONE):  # else checked, converted to float, NaN read as missing
-        start = _optional_float(start, f"{where}.start")
-        end = _optional_float(end, f"{where}.end")
+        start = optional_float(start, f"{where}.start")
+        end = optional_float(end, f"{where}.end")
         speaker = _optional_str(speaker, f"{where}.speaker")
     return Segment(start or 0.0, end or 0.0, text, speaker,
                    None if raw_words is None else _words_from_list(raw_words, where),
@@ -384,18 +323,8 @@ def _raise_word_error(data: Mapping[str, Any], where: str) -> None:
     if not isinstance(data.get("word"), str):
         raise TranscriptError(f"{where} needs a string 'word'")
     for name in ("start", "end", "score"):
-        _optional_float(data.get(name), f"{where}.{name}")
+        optional_float(data.get(name), f"{where}.{name}")
     _optional_str(data.get("speaker"), f"{where}.speaker")
-
-
-def _optional_float(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TranscriptError(f"{where} must be a number, got {value!r}")
-    if value != value:  # NaN: WhisperX writes it for unscored words in some versions
-        return None
-    return float(value)
 
 
 def _optional_str(value: Any, where: str) -> str | None:

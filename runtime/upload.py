@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import ValidationError
 
-from podwhisperer.runtime.adapters.storage import normalize_etag
+from podwhisperer.runtime.contracts import normalize_etag
 
 
 class UploadEventError(ValueError):

@@ -29,6 +29,9 @@ from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from callback_api import serve_callbacks
 from moto.server import ThreadedMotoServer
 
+from podwhisperer.runtime.config import TranscriptionConfig
+from podwhisperer.runtime.contracts import METADATA_KEY, CallbackResult, RawMetadata, transcription_fingerprint
+
 REGION = "eu-west-1"
 BUCKET = "podwhisperer-test"
 PIPELINE_SOURCE = "podwhisperer.pipeline"
@@ -149,8 +152,11 @@ class CallbackShim:
         self._serving.__exit__(None, None, None)
 
 
-def canned_raw_transcript(source_key: str, etag: str | None, minutes: float = 2.0, seed: int = 7) -> dict[str, Any]:
-    """A WhisperX-shaped raw transcript: two speakers, ~150 words a minute, some unaligned numerals."""
+def canned_raw_transcript(source_key: str, etag: str | None, minutes: float = 2.0, seed: int = 7,
+                          transcription: TranscriptionConfig | None = None) -> dict[str, Any]:
+    """A WhisperX-shaped raw transcript: two speakers, ~150 words a minute, some unaligned numerals.
+
+    Its metadata is the worker's :class:`RawMetadata`, fingerprinted with ``transcription`` (default settings)."""
     rng = random.Random(seed)
     vocabulary = ["podcast", "cloud", "lambda", "durable", "function", "serverless", "episode", "today",
                   "we", "talk", "about", "the", "new", "feature", "and", "it", "is", "really", "great", "so"]
@@ -178,8 +184,10 @@ def canned_raw_transcript(source_key: str, etag: str | None, minutes: float = 2.
     return {
         "segments": segments,
         "word_segments": [w for s in segments for w in s["words"]],
-        "podwhisperer": {"source_key": source_key, "source_etag": etag, "model": "fake", "language": "en",
-                         "audio_duration": round(t, 3), "aligned": True, "diarized": True, "device": "cpu"},
+        METADATA_KEY: RawMetadata(
+            source_key=source_key, source_etag=etag, model="fake", language="en", audio_duration=round(t, 3),
+            aligned=True, diarized=True, device="cpu",
+        ).with_fingerprint(transcription_fingerprint(transcription or TranscriptionConfig())).to_dict(),
     }
 
 
@@ -194,6 +202,7 @@ class FakeWorker:
     stack: MotoStack
     lambda_client: Any
     minutes: float = 2.0
+    transcription: TranscriptionConfig = field(default_factory=TranscriptionConfig)
     behaviour: Callable[[dict[str, Any]], str] = field(default=lambda job: "succeed")
     jobs: list[dict[str, Any]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -234,12 +243,13 @@ class FakeWorker:
             return
         raw_key = raw_key_for(job["s3_key"])
         head = self.stack.s3.head_object(Bucket=BUCKET, Key=job["s3_key"])
-        raw = canned_raw_transcript(job["s3_key"], head["ETag"].strip('"'), minutes=self.minutes)
+        raw = canned_raw_transcript(job["s3_key"], head["ETag"].strip('"'), minutes=self.minutes,
+                                    transcription=self.transcription)
         self.stack.s3.put_object(Bucket=BUCKET, Key=raw_key, Body=json.dumps(raw).encode())
-        result = {"raw_transcript_key": raw_key, "stats": [{"step": "transcription", "status": "success",
-                                                            "duration_ms": 1234}]}
+        result = CallbackResult(raw_transcript_key=raw_key, stats=[{"step": "transcription", "status": "success",
+                                                                    "duration_ms": 1234}])
         self.lambda_client.send_durable_execution_callback_success(
-            CallbackId=callback_id, Result=json.dumps(result).encode())
+            CallbackId=callback_id, Result=json.dumps(result.to_wire()).encode())
 
 
 def raw_key_for(input_key: str) -> str:
@@ -344,7 +354,8 @@ class PipelineHarness:
         )
         self.runner = DurableFunctionTestRunner(handler=make_durable_handler(lambda: self.deps), poll_interval=0.05)
         self.shim.runner = self.runner
-        self.worker = FakeWorker(self.stack, self.shim.lambda_client(), minutes=worker_minutes)
+        self.worker = FakeWorker(self.stack, self.shim.lambda_client(), minutes=worker_minutes,
+                                 transcription=self.deps.config.transcription)
 
     def start_worker(self, behaviour: Callable[[dict[str, Any]], str] | None = None) -> FakeWorker:
         if behaviour is not None:

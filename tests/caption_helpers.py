@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from podwhisperer.runtime.captions.formatting import HighlightStyle, highlight_tags
-from podwhisperer.runtime.captions.wrap import layout_pages
 from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.line_layout import layout_pages
 from podwhisperer.runtime.transcript import Transcript
 
 DEFAULT = CaptionsConfig()

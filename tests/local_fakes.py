@@ -10,33 +10,35 @@ from typing import Any
 
 from aws_fakes import canned_raw_transcript
 
-from podwhisperer.runtime.adapters.queue import JobRequest
 from podwhisperer.runtime.adapters.storage import FileObjectStore
 from podwhisperer.runtime.config import PipelineConfig
+from podwhisperer.runtime.contracts import CallbackResult, JobMessage, transcription_fingerprint
 from podwhisperer.runtime.keys import output_keys
 from podwhisperer.runtime.transcript import Transcript
 
 
 class FakeJob:
-    """Writes a canned raw transcript like the worker (reusing one made from the same etag)."""
+    """Writes a canned raw transcript like the worker, reusing one by the contracts' reuse rule."""
 
     def __init__(self, store: FileObjectStore, config: PipelineConfig, crash: bool = False) -> None:
         self.store, self.config, self.crash = store, config, crash
-        self.calls: list[JobRequest] = []
+        self.calls: list[JobMessage] = []
         self.transcribed = 0
 
-    def __call__(self, job: JobRequest) -> dict[str, Any]:
+    def __call__(self, job: JobMessage) -> dict[str, Any]:
         self.calls.append(job)
         key = output_keys(job.s3_key, self.config.storage).raw_transcript
         if self.crash:
             os._exit(3)  # killed in the middle of transcription
+        fingerprint = transcription_fingerprint(self.config.transcription)
         if self.store.head(key) is not None:
             meta = Transcript.from_json(self.store.get(key)).metadata
-            if meta is not None and meta.source_etag == job.etag:
-                return {"raw_transcript_key": key, "stats": {"reused": True}}
+            if meta is not None and meta.reuse_refusal(job.s3_key, job.etag, fingerprint) is None:
+                return CallbackResult(raw_transcript_key=key, stats={"reused": True}).to_wire()
         self.transcribed += 1
-        self.store.put(key, json.dumps(canned_raw_transcript(job.s3_key, job.etag, minutes=1)).encode())
-        return {"raw_transcript_key": key, "stats": {"reused": False}}
+        raw = canned_raw_transcript(job.s3_key, job.etag, minutes=1, transcription=self.config.transcription)
+        self.store.put(key, json.dumps(raw).encode())
+        return CallbackResult(raw_transcript_key=key, stats={"reused": False}).to_wire()
 
 
 def crash_child(output_dir: str, audio: str, crash_at: str, worker: str = "fake") -> None:

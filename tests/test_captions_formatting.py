@@ -21,7 +21,7 @@ from podwhisperer.runtime.captions.timestamps import (
     to_milliseconds,
     vtt_timestamp,
 )
-from podwhisperer.runtime.captions.wrap import count_lines, layout_pages
+from podwhisperer.runtime.line_layout import count_lines, layout_pages
 
 
 @pytest.mark.parametrize(("case", "seconds", "expected"), [

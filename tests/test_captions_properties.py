@@ -110,7 +110,7 @@ def test_normalization_preserves_the_word_sequence(t: Transcript, cfg: Normaliza
 @PROPERTY
 @given(transcripts(), NORMALIZATION)
 def test_normalized_pieces_respect_the_limits(t: Transcript, cfg: NormalizationConfig) -> None:
-    from podwhisperer.runtime.captions.wrap import count_lines
+    from podwhisperer.runtime.line_layout import count_lines
 
     for segment in normalize_segments(t, cfg).transcript.segments:
         tokens = segment.text.split()

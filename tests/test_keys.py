@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
+from podwhisperer.runtime.adapters.queue import InProcessJobQueue
 from podwhisperer.runtime.config import PipelineConfig, StorageConfig
+from podwhisperer.runtime.contracts import JobMessage
 from podwhisperer.runtime.keys import InputKeyError, has_audio_extension, output_keys, work_prefix
 from podwhisperer.runtime.local.runner import execution_name
 
@@ -67,9 +68,9 @@ def test_work_prefix_execution_name_and_spool_file_sanitise_names_as_before(tmp_
     assert execution_name("md5", PipelineConfig(), "input/" + "x" * 60 + ".mp3").startswith("x" * 40 + "-")
     queue = InProcessJobQueue(lambda job: None, spool_dir=tmp_path)
     try:
-        spool = queue._spool_path(JobRequest(s3_key="input/a.mp3", etag=None, callback_id=odd))
+        spool = queue._spool_path(JobMessage(s3_key="input/a.mp3", etag=None, callback_id=odd))
         assert spool == tmp_path / "arn_aws_lambda_x_y_1_é_-.json"
-        long_id = queue._spool_path(JobRequest(s3_key="input/a.mp3", etag=None, callback_id="c" * 200 + "/d"))
+        long_id = queue._spool_path(JobMessage(s3_key="input/a.mp3", etag=None, callback_id="c" * 200 + "/d"))
         assert long_id == tmp_path / ("c" * 148 + "_d.json")
     finally:
         queue.close()

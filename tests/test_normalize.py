@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from podwhisperer.runtime.captions.wrap import count_lines
 from podwhisperer.runtime.config import NormalizationConfig
+from podwhisperer.runtime.line_layout import count_lines
 from podwhisperer.runtime.transcript import Transcript
 from podwhisperer.runtime.transforms.normalize import normalize_segments
 

@@ -147,7 +147,7 @@ def test_job_writes_the_raw_transcript_and_reuses_it(worker_models: Any, worker_
     first = job.run(message)
     assert first.raw_transcript_key == "output/shows/ep 1_raw_transcript.json"
     assert not first.reused and first.stats["words"] > 50 and first.stats["model"] == "tiny.en"
-    assert len(str(first.callback_result()).encode()) < 4096
+    assert len(str(first.to_wire()).encode()) < 4096
     raw = Transcript.from_json(store.get(first.raw_transcript_key))
     assert raw.metadata is not None and raw.metadata.source_etag == etag
     assert [r["stage"] for r in raw.metadata.stage_timings][:2] == ["download", "validate_audio"]

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -50,23 +49,24 @@ class WorkerEnv:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerEnv:
-        from podwhisperer.runtime.config import ConfigError, parse_config
+        from podwhisperer.runtime import contracts as c
+        from podwhisperer.runtime.config import ConfigError
 
-        missing = [name for name in ("QUEUE_URL", "BUCKET_NAME") if not env.get(name)]
+        missing = [name for name in (c.QUEUE_URL_ENV, c.BUCKET_ENV) if not env.get(name)]
         if missing:
             raise WorkerEnvError(f"missing environment variable(s): {', '.join(missing)}")
         try:
-            config = parse_config(json.loads(env.get("PODWHISPERER_CONFIG") or "{}"), source="PODWHISPERER_CONFIG")
-        except (ValueError, ConfigError) as exc:
-            raise WorkerEnvError(f"PODWHISPERER_CONFIG: {exc}") from None
-        idle = _number(env, "IDLE_TIMEOUT_SECONDS", config.worker.idle_timeout_minutes * 60)
-        device = _device(env.get("WORKER_DEVICE") or None, "WORKER_DEVICE")
-        max_receives = env.get("MAX_RECEIVE_COUNT")
-        return cls(queue_url=env["QUEUE_URL"], bucket_name=env["BUCKET_NAME"], config=config,
-                   idle_timeout_seconds=idle, dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
-                   max_receive_count=int(_number(env, "MAX_RECEIVE_COUNT", 0)) if max_receives else None,
-                   device=device, hf_token=env.get("HF_TOKEN") or None,
-                   ecs_agent_uri=env.get("ECS_AGENT_URI") or None)
+            config = c.config_from_env(env)
+        except ConfigError as exc:  # names the variable itself
+            raise WorkerEnvError(str(exc)) from None
+        idle = _number(env, c.IDLE_TIMEOUT_ENV, config.worker.idle_timeout_minutes * 60)
+        device = _device(env.get(c.WORKER_DEVICE_ENV) or None, c.WORKER_DEVICE_ENV)
+        max_receives = env.get(c.MAX_RECEIVE_COUNT_ENV)
+        return cls(queue_url=env[c.QUEUE_URL_ENV], bucket_name=env[c.BUCKET_ENV], config=config,
+                   idle_timeout_seconds=idle, dead_letter_queue_url=env.get(c.DEAD_LETTER_QUEUE_URL_ENV) or None,
+                   max_receive_count=int(_number(env, c.MAX_RECEIVE_COUNT_ENV, 0)) if max_receives else None,
+                   device=device, hf_token=env.get(c.HF_TOKEN_ENV) or None,
+                   ecs_agent_uri=env.get(c.ECS_AGENT_URI_ENV) or None)
 
 
 def _device(device: str | None, name: str) -> str | None:

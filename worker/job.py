@@ -13,23 +13,21 @@ treated as transient by the poller.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore, normalize_etag
-from podwhisperer.runtime.config import ConfigError, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore
+from podwhisperer.runtime.config import ConfigError, PipelineConfig
+from podwhisperer.runtime.contracts import CallbackResult, JobMessage, normalize_etag, transcription_fingerprint
 from podwhisperer.runtime.keys import InputKeyError, output_keys
 from podwhisperer.runtime.transcript import Transcript, TranscriptError
 from podwhisperer.worker.audio import probe_audio
 from podwhisperer.worker.errors import InvalidAudioError, PermanentJobError
-from podwhisperer.worker.messages import JobMessage
 from podwhisperer.worker.models import Diarizer, ModelCache
 from podwhisperer.worker.speech import transcribe_file
 from podwhisperer.worker.timing import StageTimer, seconds_by_stage
@@ -40,32 +38,9 @@ log = logging.getLogger(__name__)
 
 MAX_NOTES_IN_STATS = 5
 MAX_NOTE_CHARS = 300
-# Settings that change what Whisper writes; the others (timeouts, token path) do not invalidate a transcript.
-_FINGERPRINT_FIELDS = ("model", "language", "compute_type", "min_speakers", "max_speakers", "num_speakers",
-                       "initial_prompt", "hotwords", "suppress_numerals", "vad_onset", "vad_offset", "align",
-                       "diarize", "diarization_model")
 
-
-@dataclass(frozen=True, slots=True)
-class JobResult:
-    """What the callback reports: where the raw transcript is, and a few small stats."""
-
-    raw_transcript_key: str
-    stats: dict[str, Any]
-
-    @property
-    def reused(self) -> bool:
-        return bool(self.stats.get("reused"))
-
-    def callback_result(self) -> dict[str, Any]:
-        return {"raw_transcript_key": self.raw_transcript_key, "stats": self.stats}
-
-
-def transcription_fingerprint(cfg: TranscriptionConfig) -> str:
-    """A short hash of the settings that shape the raw transcript (stored in its metadata)."""
-    settings = {name: getattr(cfg, name) for name in _FINGERPRINT_FIELDS}
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    return digest[:16]
+JobResult = CallbackResult
+"""What the callback reports (the wire contract, :class:`~podwhisperer.runtime.contracts.CallbackResult`)."""
 
 
 Transcriber = Callable[..., Transcript]
@@ -94,13 +69,14 @@ class TranscriptionJob:
         existing = self._reusable(raw_key, message.s3_key, etag, fingerprint)
         if existing is not None:
             log.info("reusing %s (same etag %s and settings)", raw_key, etag)
-            return JobResult(raw_key, _stats(existing, reused=True, wall=time.perf_counter() - started))
+            return JobResult(raw_transcript_key=raw_key,
+                             stats=_stats(existing, reused=True, wall=time.perf_counter() - started))
         transcript = self._transcribe_object(message.s3_key, etag, config, fingerprint, notes)
         timer = StageTimer()
         with timer.stage("upload_raw_transcript"):
             self.store.put(raw_key, transcript.to_json(), content_type="application/json")
         stats = _stats(transcript, reused=False, wall=time.perf_counter() - started, extra_timer=timer)
-        return JobResult(raw_key, stats)
+        return JobResult(raw_transcript_key=raw_key, stats=stats)
 
     def _config_for(self, message: JobMessage) -> PipelineConfig:
         if not message.config_overrides:
@@ -130,7 +106,7 @@ class TranscriptionJob:
         return etag, []
 
     def _reusable(self, raw_key: str, s3_key: str, etag: str | None, fingerprint: str) -> Transcript | None:
-        if etag is None:
+        if not etag:
             return None
         try:
             existing = Transcript.from_json(self.store.get(raw_key))
@@ -140,9 +116,9 @@ class TranscriptionJob:
             log.warning("existing %s is unreadable, transcribing again: %s", raw_key, exc)
             return None
         meta = existing.metadata
-        if meta is None or meta.source_mismatch(s3_key, etag) is not None:
+        if meta is None or meta.reuse_refusal(s3_key, etag, fingerprint) is not None:
             return None
-        return existing if meta.extra.get("transcription_fingerprint") == fingerprint else None
+        return existing
 
     def _transcribe_object(self, s3_key: str, etag: str | None, config: PipelineConfig, fingerprint: str,
                            notes: list[str]) -> Transcript:
@@ -157,9 +133,8 @@ class TranscriptionJob:
                                           diarizer=self.diarizer)
         meta = transcript.metadata
         assert meta is not None, "transcribe_file always sets metadata"
-        extra = {**meta.extra, "transcription_fingerprint": fingerprint, "input_audio": info.to_dict()}
-        meta = replace(meta, stage_timings=timer.records() + meta.stage_timings, notes=notes + meta.notes,
-                       extra=extra)
+        meta = replace(meta.with_fingerprint(fingerprint, input_audio=info.to_dict()),
+                       stage_timings=timer.records() + meta.stage_timings, notes=notes + meta.notes)
         return transcript.copy(metadata=meta)
 
     def _download(self, s3_key: str, local: Path) -> None:

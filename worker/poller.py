@@ -335,7 +335,7 @@ class Poller:
 
     def _report_success(self, message: JobMessage, receipt: str, result: JobResult) -> None:
         try:
-            self._callbacks.succeed(message.callback_id, result.callback_result())
+            self._callbacks.succeed(message.callback_id, result.to_wire())
         except CallbackDeliveryError as exc:
             log.error("transcript written but the callback failed; retrying later: %s", exc)
             self._release(receipt, self.settings.transient_retry_delay_seconds)

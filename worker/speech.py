@@ -33,7 +33,7 @@ WORD_TIMESTAMPS_NOTE = ("No wav2vec2 alignment model was available for language 
 
 
 @dataclass(slots=True)
-class _Run:
+class _SpeechRun:
     """What one transcription accumulates as it goes through the stages."""
 
     cfg: TranscriptionConfig
@@ -47,7 +47,7 @@ class _Run:
 def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCache, *, source_key: str,
                     etag: str | None, diarizer: Diarizer | None = None) -> Transcript:
     """Run every stage on ``audio_path``; return the raw transcript with its :class:`RawMetadata`."""
-    run = _Run(cfg, models)
+    run = _SpeechRun(cfg, models)
     audio = _load_audio(run, audio_path)
     with run.timer.stage("load_whisper_model"):
         handle = models.whisper(cfg)
@@ -62,7 +62,7 @@ def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCac
     return _to_transcript(result, metadata)
 
 
-def _load_audio(run: _Run, audio_path: Path) -> Any:
+def _load_audio(run: _SpeechRun, audio_path: Path) -> Any:
     import whisperx
 
     with run.timer.stage("load_audio"):
@@ -76,7 +76,7 @@ def _load_audio(run: _Run, audio_path: Path) -> Any:
     return audio
 
 
-def _choose_language(run: _Run, handle: WhisperHandle, audio: Any) -> str:
+def _choose_language(run: _SpeechRun, handle: WhisperHandle, audio: Any) -> str:
     wanted = run.cfg.language
     if not handle.multilingual:
         if wanted not in (None, "en"):
@@ -92,7 +92,7 @@ def _choose_language(run: _Run, handle: WhisperHandle, audio: Any) -> str:
     return str(language)
 
 
-def _load_align_model(run: _Run, language: str) -> AlignModel | Unavailable | None:
+def _load_align_model(run: _SpeechRun, language: str) -> AlignModel | Unavailable | None:
     if not run.cfg.align:
         run.timer.skipped("load_align_model", "alignment disabled")
         return None
@@ -103,7 +103,7 @@ def _load_align_model(run: _Run, language: str) -> AlignModel | Unavailable | No
     return align_model
 
 
-def _transcribe(run: _Run, handle: WhisperHandle, audio: Any, language: str,
+def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: Any, language: str,
                 align_model: AlignModel | Unavailable | None) -> dict[str, Any]:
     if isinstance(align_model, Unavailable):
         with run.timer.stage("transcribe"):
@@ -145,7 +145,7 @@ def _segment_dict(segment: Any) -> dict[str, Any]:
             "words": words, "avg_logprob": round(float(segment.avg_logprob), 4)}
 
 
-def _align(run: _Run, result: dict[str, Any], align_model: AlignModel, audio: Any) -> dict[str, Any]:
+def _align(run: _SpeechRun, result: dict[str, Any], align_model: AlignModel, audio: Any) -> dict[str, Any]:
     import whisperx
 
     with run.timer.stage("align"):
@@ -155,7 +155,7 @@ def _align(run: _Run, result: dict[str, Any], align_model: AlignModel, audio: An
     return {"segments": aligned["segments"], "language": result.get("language")}
 
 
-def _diarize(run: _Run, result: dict[str, Any], audio: Any, diarizer: Diarizer | None) -> dict[str, Any]:
+def _diarize(run: _SpeechRun, result: dict[str, Any], audio: Any, diarizer: Diarizer | None) -> dict[str, Any]:
     if not run.cfg.diarize:
         run.timer.skipped("diarize", "diarization disabled")
         return result
@@ -178,7 +178,7 @@ def _speaker_bounds(cfg: TranscriptionConfig) -> dict[str, int | None]:
     return {"num_speakers": None, "min_speakers": cfg.min_speakers, "max_speakers": cfg.max_speakers}
 
 
-def _assign_speakers(run: _Run, result: dict[str, Any], turns: Any) -> dict[str, Any]:
+def _assign_speakers(run: _SpeechRun, result: dict[str, Any], turns: Any) -> dict[str, Any]:
     import whisperx
 
     with run.timer.stage("assign_speakers"):
@@ -190,7 +190,7 @@ def _assign_speakers(run: _Run, result: dict[str, Any], turns: Any) -> dict[str,
     return assigned
 
 
-def _metadata(run: _Run, handle: WhisperHandle, source_key: str, etag: str | None, language: str,
+def _metadata(run: _SpeechRun, handle: WhisperHandle, source_key: str, etag: str | None, language: str,
               duration: float) -> RawMetadata:
     extra = {"word_timing": run.word_timing, "compute_type": handle.compute_type,
              "batch_size": run.models.batch_size_for(run.cfg) if run.word_timing != "whisper" else 1,

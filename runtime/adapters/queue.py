@@ -7,49 +7,20 @@ workflow's business: a GPU worker polling SQS, or a function run on a background
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from podwhisperer.runtime.contracts import JobMessage
 from podwhisperer.runtime.keys import safe_name
-
-
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    """One transcription job: ``{"s3_key", "etag", "callback_id", "config_overrides"?}`` on the wire."""
-
-    s3_key: str
-    etag: str | None
-    callback_id: str
-    config_overrides: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_message(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"s3_key": self.s3_key, "etag": self.etag, "callback_id": self.callback_id}
-        if self.config_overrides:
-            message["config_overrides"] = dict(self.config_overrides)
-        return message
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_message(), sort_keys=True, ensure_ascii=False)
-
-    @classmethod
-    def from_message(cls, message: Mapping[str, Any]) -> JobRequest:
-        return cls(
-            s3_key=str(message["s3_key"]),
-            etag=message.get("etag"),
-            callback_id=str(message["callback_id"]),
-            config_overrides=dict(message.get("config_overrides") or {}),
-        )
 
 
 class JobQueue(Protocol):
     """Where the workflow sends transcription jobs."""
 
-    def submit(self, job: JobRequest) -> None: ...
+    def submit(self, job: JobMessage) -> None: ...
 
 
 class SqsJobQueue:
@@ -59,11 +30,11 @@ class SqsJobQueue:
         self._client = client
         self.queue_url = queue_url
 
-    def submit(self, job: JobRequest) -> None:
+    def submit(self, job: JobMessage) -> None:
         self._client.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json())
 
 
-JobConsumer = Callable[[JobRequest], None]
+JobConsumer = Callable[[JobMessage], None]
 
 
 class InProcessJobQueue:
@@ -84,20 +55,20 @@ class InProcessJobQueue:
         self._futures: list[Future[None]] = []
         self._started: set[str] = set()
 
-    def submit(self, job: JobRequest) -> None:
+    def submit(self, job: JobMessage) -> None:
         self._spool(job)
         self._start(job)
 
-    def pending(self) -> list[JobRequest]:
+    def pending(self) -> list[JobMessage]:
         """Jobs spooled by an earlier process that never finished."""
         if self._spool_dir is None or not self._spool_dir.is_dir():
             return []
         jobs = []
         for path in sorted(self._spool_dir.glob("*.json")):
-            jobs.append(JobRequest.from_message(json.loads(path.read_text(encoding="utf-8"))))
+            jobs.append(JobMessage.model_validate_json(path.read_text(encoding="utf-8")))
         return jobs
 
-    def redeliver_pending(self) -> list[JobRequest]:
+    def redeliver_pending(self) -> list[JobMessage]:
         """Run every spooled job again; returns them."""
         jobs = self.pending()
         for job in jobs:
@@ -117,7 +88,7 @@ class InProcessJobQueue:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _start(self, job: JobRequest) -> None:
+    def _start(self, job: JobMessage) -> None:
         """Start ``job`` unless this process already runs one for its callback.
 
         A submitter re-run after a crash (its checkpoint was lost) and the spooled copy of the same
@@ -129,24 +100,24 @@ class InProcessJobQueue:
             self._started.add(job.callback_id)
             self._futures.append(self._pool.submit(self._consume, job))
 
-    def _consume(self, job: JobRequest) -> None:
+    def _consume(self, job: JobMessage) -> None:
         try:
             self._consumer(job)
         finally:
             self._unspool(job)
 
-    def _spool_path(self, job: JobRequest) -> Path | None:
+    def _spool_path(self, job: JobMessage) -> Path | None:
         if self._spool_dir is None:
             return None
         return self._spool_dir / f"{safe_name(job.callback_id, keep='-_', replacement='_')[-150:]}.json"
 
-    def _spool(self, job: JobRequest) -> None:
+    def _spool(self, job: JobMessage) -> None:
         path = self._spool_path(job)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(job.to_json(), encoding="utf-8")
 
-    def _unspool(self, job: JobRequest) -> None:
+    def _unspool(self, job: JobMessage) -> None:
         path = self._spool_path(job)
         if path is not None:
             path.unlink(missing_ok=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from podwhisperer.runtime.contracts import normalize_etag
+
 
 class ObjectNotFoundError(LookupError):
     """The requested key does not exist."""
@@ -47,9 +49,6 @@ class ObjectStore(Protocol):
     def list(self, prefix: str) -> Iterator[str]: ...
 
 
-def normalize_etag(etag: str | None) -> str | None:
-    """S3 quotes ETags in some APIs and not in others (EventBridge); compare them unquoted."""
-    return etag.strip('"') if etag else etag
 
 
 class S3ObjectStore:

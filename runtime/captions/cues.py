@@ -21,8 +21,8 @@ from podwhisperer.runtime.captions.formatting import (
     voice_name,
 )
 from podwhisperer.runtime.captions.timestamps import to_milliseconds
-from podwhisperer.runtime.captions.wrap import LineRange, layout_pages
 from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.line_layout import LineRange, layout_pages
 from podwhisperer.runtime.transcript import Segment, Transcript
 
 READING_CHARS_PER_SECOND = 17

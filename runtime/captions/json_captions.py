@@ -13,7 +13,7 @@ from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript
 
 
-def speaker_labels(transcript: Transcript) -> dict[str, str]:
+def speaker_ids(transcript: Transcript) -> dict[str, str]:
     """Speaker name → ``spk_N`` label for every name on segments or words and every resolved segment speaker.
 
     Names are sorted in UTF-16 code-unit order (as JavaScript sorts), so labels match the predecessor's.
@@ -34,7 +34,7 @@ def render_simplified_json(transcript: Transcript, cfg: CaptionsConfig) -> str:
 
     ``cfg`` is accepted for a uniform renderer signature; highlight and label settings do not apply here.
     """
-    labels = speaker_labels(transcript)
+    labels = speaker_ids(transcript)
     document = {
         "speakers": {label: name for name, label in labels.items()},
         "segments": [

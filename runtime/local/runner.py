@@ -39,14 +39,16 @@ from pathlib import Path
 from typing import Any
 
 from aws_durable_execution_sdk_python.config import Duration
-from aws_durable_execution_sdk_python.lambda_service import ErrorObject, OperationType
+from aws_durable_execution_sdk_python.lambda_service import OperationType
 
 from podwhisperer.runtime.adapters.events import JsonLinesEventSink
-from podwhisperer.runtime.adapters.queue import InProcessJobQueue, JobRequest
+from podwhisperer.runtime.adapters.queue import InProcessJobQueue
 from podwhisperer.runtime.adapters.storage import FileObjectStore, file_md5
 from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.contracts import JobMessage
 from podwhisperer.runtime.keys import safe_name
+from podwhisperer.runtime.local.durable_sdk import LocalDurableRunner
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
 from podwhisperer.runtime.upload import object_created_event
 
@@ -59,7 +61,7 @@ LOCAL_JOB_TIMEOUT = Duration.from_hours(24)
 # fail long CPU transcriptions, so local callbacks have none.
 NO_HEARTBEAT = Duration()
 
-JobRunner = Callable[[JobRequest], dict[str, Any]]
+LocalJob = Callable[[JobMessage], dict[str, Any]]
 """Runs one transcription job and returns the callback result ``{"raw_transcript_key", "stats"}``."""
 
 
@@ -100,18 +102,14 @@ def execution_name(audio_md5: str, config: PipelineConfig, input_key: str) -> st
 class LocalPipeline:
     """Runs uploads through the durable workflow with on-disk checkpoints under ``output_dir``."""
 
-    def __init__(self, output_dir: Path, config: PipelineConfig, job_runner: JobRunner, *,
+    def __init__(self, output_dir: Path, config: PipelineConfig, job_runner: LocalJob, *,
                  bedrock_factory: Callable[[LlmRefinementConfig], ConverseClient] = make_converse_client,
                  logger: Any = None) -> None:
-        from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
-        from aws_durable_execution_sdk_python_testing.stores.filesystem import FileSystemExecutionStore
-
         self.output_dir = Path(output_dir)
         self.state_dir = self.output_dir / STATE_DIR
         self.config = config
         self.store = FileObjectStore(self.output_dir)
         self.events = JsonLinesEventSink(self.state_dir / "events.jsonl")
-        self.executions = FileSystemExecutionStore.create(self._mkdir(self.state_dir / "executions"))
         self._job_runner = job_runner
         self.queue = InProcessJobQueue(self._answer_job, spool_dir=self.state_dir / "jobs")
         deps = PipelineDeps(
@@ -119,20 +117,14 @@ class LocalPipeline:
             bedrock_factory=bedrock_factory, work_scope="input", callback_timeouts=_local_callback_timeouts,
             **({"logger": logger} if logger is not None else {}),
         )
-        self.runner = DurableFunctionTestRunner(
-            handler=make_durable_handler(lambda: deps), store=self.executions, skip_time=True,
-            poll_interval=0.2, invocation_timeout=24 * 3600,
-        )
-
-    @staticmethod
-    def _mkdir(path: Path) -> Path:
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        self.runner = LocalDurableRunner(make_durable_handler(lambda: deps), self.state_dir / "executions",
+                                         function_name=FUNCTION_NAME)
+        self.executions = self.runner.executions
 
     def close(self) -> None:
         self.queue.drain(timeout=2)  # let a consumer that already answered remove its spool file
         self.queue.close()
-        self.runner.close()  # type: ignore[no-untyped-call]
+        self.runner.close()
 
     def __enter__(self) -> LocalPipeline:
         return self
@@ -157,35 +149,24 @@ class LocalPipeline:
             return existing.durable_execution_arn, input_key, True, name
         size = self.store.path_of(input_key).stat().st_size
         event = object_created_event(LOCAL_BUCKET, input_key, size, etag)
-        arn = self.runner.run_async(input=json.dumps(event), execution_name=name, function_name=FUNCTION_NAME,
-                                    execution_timeout=int(LOCAL_JOB_TIMEOUT.to_seconds()))
+        arn = self.runner.start(json.dumps(event), name, int(LOCAL_JOB_TIMEOUT.to_seconds()))
         return arn, input_key, False, name
 
     def wait(self, arn: str, timeout: float | None = None) -> dict[str, Any]:
         """Block until the execution ends; returns ``{"status", "result", "error"}``."""
         execution = self.executions.load(arn)
         if not execution.is_complete:
-            self.runner._executor.wait_until_complete(arn, timeout)  # the runner's own wait
+            self.runner.wait_until_complete(arn, timeout)
             execution = self.executions.load(arn)
         if not execution.is_complete:
             raise TimeoutError(f"execution {arn} still running")
-        self._wait_for_invocation_to_settle(arn)
+        self.runner.settle(arn)
         execution = self.executions.load(arn)
         output = execution.result
         error = output.error.message if output is not None and output.error is not None else None
         result = json.loads(output.result) if output is not None and output.result else {}
         status = str(result.get("status", "completed")) if not _failed(execution) else "failed"
         return {"status": status, "result": result, "error": error}
-
-    def _wait_for_invocation_to_settle(self, arn: str, timeout: float = 10.0) -> None:
-        """The executor signals completion from inside the last invocation, which then saves the
-        execution record once more; wait for that so nothing writes after we return."""
-        from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
-
-        executor = self.runner._executor
-        deadline = time.monotonic() + timeout
-        while executor._invocation_gate(arn) is InvocationState.INVOKING and time.monotonic() < deadline:
-            time.sleep(0.005)
 
     def transcribe(self, audio: Path, timeout: float | None = None,
                    on_progress: Callable[[RunProgress], None] | None = None,
@@ -234,8 +215,7 @@ class LocalPipeline:
         return etag
 
     def _find_execution(self, name: str) -> Any:
-        found, _ = self.executions.query(function_name=FUNCTION_NAME, execution_name=name)
-        return found[-1] if found else None
+        return self.runner.find(name)
 
     def _outputs_present(self, execution: Any) -> bool:
         if _failed(execution) or execution.result is None or not execution.result.result:
@@ -249,17 +229,17 @@ class LocalPipeline:
     def _resume(self, execution: Any) -> None:
         """Hand an interrupted execution back to the executor, which replays it from its checkpoints."""
         timeout = int(execution.start_input.execution_timeout_seconds or LOCAL_JOB_TIMEOUT.to_seconds())
-        self.runner._executor._launch_execution(execution, timeout)  # private: the SDK has no public resume API
+        self.runner.resume(execution, timeout)
 
-    def _answer_job(self, job: JobRequest) -> None:
+    def _answer_job(self, job: JobMessage) -> None:
         """The in-process "worker": run the job, then complete the callback like the GPU worker does."""
         try:
             result = self._job_runner(job)
         except Exception as exc:  # every failure must reach the waiting execution
             message = f"{type(exc).__name__}: {exc}"
-            self.runner.send_callback_failure(job.callback_id, error=ErrorObject.from_message(message))
+            self.runner.fail_callback(job.callback_id, message)
             return
-        self.runner.send_callback_success(job.callback_id, result=json.dumps(result).encode())
+        self.runner.succeed_callback(job.callback_id, json.dumps(result).encode())
 
     # endregion
 
@@ -274,21 +254,18 @@ def _local_callback_timeouts(cfg: TranscriptionConfig) -> tuple[Duration, Durati
 
 
 def worker_job_runner(store: FileObjectStore, config: PipelineConfig, *, device: str = "cpu",
-                      on_notice: Callable[[str], None] | None = None) -> JobRunner:
-    """A :data:`JobRunner` backed by the real worker (WhisperX), models loaded once per process."""
+                      on_notice: Callable[[str], None] | None = None) -> LocalJob:
+    """A :data:`LocalJob` backed by the real worker (WhisperX), models loaded once per process."""
     from podwhisperer.worker.job import TranscriptionJob
-    from podwhisperer.worker.messages import JobMessage
     from podwhisperer.worker.models import ModelCache
 
     job = TranscriptionJob(store, ModelCache(device=device, allow_fallback=True), config)
 
-    def run(request: JobRequest) -> dict[str, Any]:
-        message = JobMessage(s3_key=request.s3_key, callback_id=request.callback_id, etag=request.etag,
-                             config_overrides=dict(request.config_overrides))
+    def run(message: JobMessage) -> dict[str, Any]:
         result = job.run(message)
-        for note in result.stats.get("notes", []) if on_notice else []:
+        for note in result.stats.get("notes", []) if on_notice and result.stats else []:
             on_notice(str(note))  # type: ignore[misc]
-        callback: dict[str, Any] = result.callback_result()
+        callback: dict[str, Any] = result.to_wire()
         return callback
 
     return run

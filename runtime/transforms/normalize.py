@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from podwhisperer.runtime.captions.wrap import CLOSING_MARKS, count_lines, ends_clause
 from podwhisperer.runtime.config import NormalizationConfig
+from podwhisperer.runtime.line_layout import CLOSING_MARKS, count_lines, ends_clause
 from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word, paused_gc
 
 _BACKTRACK_MIN_PROGRESS = 0.5

@@ -1,4 +1,4 @@
-"""Line wrapping shared by the caption renderers and segment normalisation.
+"""Line layout shared by segment normalisation and the caption renderers (it sits below both).
 
 Text is handled as a list of tokens (words) measured in characters. Layout happens in two
 steps: the greedy pass finds the fewest lines (a word that is longer than the limit gets a
