@@ -18,16 +18,13 @@ import json
 import random
 import threading
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 import boto3
-from aws_durable_execution_sdk_python.lambda_service import ErrorObject
-from callback_api import serve_callbacks
-from moto.server import ThreadedMotoServer
+from fakes.callbacks import CallbackShim
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.runtime.contracts import METADATA_KEY, CallbackResult, RawMetadata, transcription_fingerprint
@@ -104,52 +101,6 @@ class MotoStack:
             for item in page.get("Contents", []):
                 out[item["Key"]] = self.s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
         return out
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-class CallbackShim:
-    """The durable-callback API on loopback HTTP (:mod:`callback_api`), forwarding to a test runner."""
-
-    def __init__(self) -> None:
-        self.runner: Any = None
-        self.calls: list[tuple[str, str]] = []
-        self._serving = serve_callbacks(self.answer)
-        self.endpoint = ""
-
-    def answer(self, callback_id: str, kind: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        self.calls.append((kind, callback_id))
-        try:
-            if kind == "succeed":
-                self.runner.send_callback_success(callback_id, result=body)
-            elif kind == "fail":
-                error = json.loads(body or b"{}")
-                self.runner.send_callback_failure(callback_id, error=ErrorObject.from_message(
-                    f"{error.get('ErrorType', 'Error')}: {error.get('ErrorMessage', '')}"))
-            else:
-                self.runner.send_callback_heartbeat(callback_id)
-        except Exception:  # the runner refuses a closed callback: answer as the service does
-            return 409, {"__type": "CallbackTimeoutException", "message": "callback already closed"}
-        return 200, {}
-
-    def lambda_client(self) -> Any:
-        return boto3.client("lambda", region_name=REGION, endpoint_url=self.endpoint)
-
-    def __enter__(self) -> CallbackShim:
-        self.endpoint = self._serving.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._serving.__exit__(None, None, None)
 
 
 def canned_raw_transcript(source_key: str, etag: str | None, minutes: float = 2.0, seed: int = 7,
@@ -336,7 +287,7 @@ class PipelineHarness:
         from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
 
         self.stack = MotoStack(endpoint).setup()
-        self.shim = CallbackShim().__enter__()
+        self.shim = CallbackShim().__enter__()  # the one shim; the runner is attached below
         self.bedrock = bedrock or FakeBedrock()
         self.store = FaultyStore(S3ObjectStore(self.stack.client("s3"), BUCKET), faults)
         timeouts = None

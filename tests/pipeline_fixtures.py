@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aws_fakes import PipelineHarness, moto_server
+from aws_fakes import PipelineHarness
+from fakes.moto import moto_server
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import PipelineHarness, moto_server
+from aws_fakes import PipelineHarness
+from fakes.moto import moto_server
 
 pytestmark = pytest.mark.timeout(120)
 

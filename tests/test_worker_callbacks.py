@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 from botocore.config import Config
-from worker_helpers import CallbackShim, lambda_client
+from fakes.callbacks import CallbackShim, lambda_client
 
 from podwhisperer.worker.callbacks import CallbackDeliveryError, CallbackOutcome, CallbackSender
 

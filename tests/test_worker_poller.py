@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from worker_helpers import REGION, CallbackShim, aws_client, fake_transcriber, lambda_client, make_media
+from fakes.callbacks import CallbackShim, lambda_client
+from worker_helpers import REGION, aws_client, fake_transcriber, make_media
 
 from podwhisperer.runtime.adapters.storage import S3ObjectStore
 from podwhisperer.runtime.config import PipelineConfig

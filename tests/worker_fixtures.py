@@ -5,14 +5,13 @@ it) and import plain helpers from ``worker_helpers``.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from callback_api import serve_callbacks
-from worker_helpers import CallbackShim
+from fakes.callbacks import CallbackShim
+from fakes.moto import moto_server, reset
 
 
 @pytest.fixture(scope="session")
@@ -34,27 +33,19 @@ def worker_dialogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
 
 @pytest.fixture(scope="session")
 def worker_moto_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture()
 def worker_moto(worker_moto_server: str) -> str:
     """The session's moto server on 127.0.0.1, reset before every test."""
-    request = urllib.request.Request(f"{worker_moto_server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request).read()
+    reset(worker_moto_server)
     return worker_moto_server
 
 
 @pytest.fixture()
 def worker_callback_shim() -> Iterator[CallbackShim]:
     """A fresh loopback durable-callback API per test."""
-    shim = CallbackShim()
-    with serve_callbacks(shim.answer) as endpoint:
-        shim.endpoint = endpoint
+    with CallbackShim() as shim:
         yield shim

@@ -9,8 +9,6 @@ import importlib.util
 import json
 import re
 import subprocess
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,47 +95,6 @@ def make_media(directory: Path, kind: str) -> Path:
 def aws_client(service: str, endpoint: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
                         aws_secret_access_key="testing")
-
-
-@dataclass
-class CallbackShim:
-    """Loopback stand-in for the Lambda durable-callback API: records calls, closes callbacks once."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    completed: set[str] = field(default_factory=set)
-    unknown: set[str] = field(default_factory=set)  # ids answered 404 (expired)
-    throttle_next: int = 0  # answer this many requests with 429 first
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    endpoint: str = ""
-
-    def kinds(self, callback_id: str | None = None) -> list[str]:
-        with self.lock:
-            return [c["kind"] for c in self.calls if callback_id is None or c["id"] == callback_id]
-
-    def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [c for c in self.calls if c["kind"] == kind]
-
-    def answer(self, callback_id: str, kind: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        with self.lock:
-            self.calls.append({"id": callback_id, "kind": kind, "body": body})
-            if self.throttle_next > 0:
-                self.throttle_next -= 1
-                return 429, {"__type": "TooManyRequestsException", "message": "slow down"}
-            if callback_id in self.unknown:
-                return 404, {"__type": "ResourceNotFoundException", "message": "callback not found"}
-            if callback_id in self.completed:
-                return 409, {"__type": "CallbackTimeoutException", "message": "callback already completed"}
-            if kind in ("succeed", "fail"):
-                self.completed.add(callback_id)
-            return 200, {}
-
-
-def lambda_client(shim: CallbackShim) -> Any:
-    from botocore.config import Config
-
-    return boto3.client("lambda", endpoint_url=shim.endpoint, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
 
 
 # ----- fast stand-ins for the speech stages ------------------------------------------------------------------
