@@ -63,9 +63,10 @@ class WorkerImageArgs:
     image_uri: pulumi.Input[str] | None = None
     """Use this image as is (no ECR repository or build). Must be pullable by the execution role."""
     context: str | None = None
-    """Docker build context; default: the repository root (``worker/Dockerfile`` copies the package)."""
+    """Docker build context; default: assembled from the installed ``podwhisperer`` package (the layout
+    ``podwhisperer image-context`` writes: ``podwhisperer/`` plus a generated ``pyproject.toml``)."""
     dockerfile: str | None = None
-    """Dockerfile path; default ``<context>/worker/Dockerfile``."""
+    """Dockerfile path; default ``<context>/podwhisperer/worker/Dockerfile``."""
     build_args: Mapping[str, str] = field(default_factory=dict)
     """Extra build args. ``MODEL_NAME`` defaults to ``config.transcription.model``."""
     platform: str = "linux/amd64"
@@ -74,11 +75,17 @@ class WorkerImageArgs:
 
 @dataclass(frozen=True)
 class HuggingFaceTokenArgs:
-    """The Hugging Face token pyannote needs (baked models make it optional at run time).
+    """The Hugging Face token pyannote's diarization models need (optional).
 
-    The token lives in the SSM SecureString named ``config.transcription.hf_token_ssm_path``. With
-    ``value`` (a Pulumi secret) the component creates that parameter; without it, the parameter must
-    already exist. ECS injects it into the task as the ``HF_TOKEN`` secret (never a plain env var).
+    Three modes:
+    * ``value`` set (a Pulumi secret): the component creates the SSM SecureString
+      ``config.transcription.hf_token_ssm_path`` if that is set, else ``/podwhisperer/<pipeline name>/hf_token``
+      (so stacks and pipelines never share, or delete, each other's token);
+    * no ``value`` but ``config.transcription.hf_token_ssm_path`` set explicitly: that existing parameter is
+      used (and read at deploy time for the image build's secret, unless ``build_secret`` is off);
+    * neither (the default): **no token** — no parameter, no lookup, no secret in the task or the build;
+      the image is built without the diarization models and the worker skips diarization.
+    ECS injects a token into the task as the ``HF_TOKEN`` secret (never a plain env var).
     """
 
     value: pulumi.Input[str] | None = None

@@ -23,11 +23,10 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-"""The checkout (or installed tree) that holds ``podwhisperer/``, ``runtime/`` and ``.cache/``."""
+from podwhisperer.components.sources import cache_root, package_folder
 
-DEFAULT_REQUIREMENTS = REPO_ROOT / "runtime" / "requirements-lambda.txt"
-DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "lambda-deps"
+REQUIREMENTS_FILE = "requirements-lambda.txt"
+"""In ``podwhisperer.runtime`` (installed as package data)."""
 BUNDLE_NAME = "podwhisperer-lambda.zip"
 
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
@@ -49,25 +48,28 @@ _SKIP_DEP_PREFIXES = (
 
 
 def build_lambda_bundle(
-    out_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
     *,
-    requirements: str | os.PathLike[str] = DEFAULT_REQUIREMENTS,
-    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
-    source_root: str | os.PathLike[str] = REPO_ROOT,
+    requirements: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
     bundle_boto3: bool = False,
 ) -> Path:
     """Write ``<out_dir>/podwhisperer-lambda.zip`` and return its path.
 
-    ``requirements`` is a fully pinned list installed with ``--no-deps`` (the file *is* the lock);
-    ``cache_dir`` keeps one installed tree per requirements hash; ``source_root`` is the folder that
-    holds ``podwhisperer/__init__.py`` and ``runtime/``; ``bundle_boto3`` adds boto3/botocore (about
-    15 MB more) for regions whose runtime boto3 is older than the durable SDK needs.
+    The sources are the importable ``podwhisperer`` package (installed or a checkout, see
+    ``sources.py``). ``out_dir`` defaults to ``<cache>/bundle``; ``requirements`` (default: the runtime's
+    ``requirements-lambda.txt``) is a fully pinned list installed with ``--no-deps`` (the file *is* the
+    lock); ``cache_dir`` (default ``<cache>/lambda-deps``) keeps one installed tree per requirements hash;
+    ``bundle_boto3`` adds boto3/botocore (about 15 MB more) for regions whose runtime boto3 is older than
+    the durable SDK needs.
     """
-    deps = install_dependencies(Path(requirements), Path(cache_dir), bundle_boto3=bundle_boto3)
-    out = Path(out_dir)
+    requirements = Path(requirements) if requirements else default_requirements()
+    deps = install_dependencies(requirements, Path(cache_dir) if cache_dir else cache_root() / "lambda-deps",
+                                bundle_boto3=bundle_boto3)
+    out = Path(out_dir) if out_dir else cache_root() / "bundle"
     out.mkdir(parents=True, exist_ok=True)
     target = out / BUNDLE_NAME
-    entries = sorted(_bundle_entries(deps, Path(source_root)), key=lambda item: item[0])
+    entries = sorted(_bundle_entries(deps), key=lambda item: item[0])
     manifest = out / (BUNDLE_NAME + ".manifest")
     fingerprint = _fingerprint(entries)
     if target.exists() and manifest.exists() and manifest.read_text(encoding="utf-8") == fingerprint:
@@ -79,6 +81,11 @@ def build_lambda_bundle(
     tmp.replace(target)
     manifest.write_text(fingerprint, encoding="utf-8")
     return target
+
+
+def default_requirements() -> Path:
+    """The Lambda lock file shipped inside ``podwhisperer.runtime``."""
+    return package_folder("podwhisperer.runtime") / REQUIREMENTS_FILE
 
 
 def requirements_hash(requirements: Path, *, bundle_boto3: bool = False) -> str:
@@ -120,21 +127,28 @@ def _pip_install(requirements: Path, target: Path, *, bundle_boto3: bool) -> Non
         raise RuntimeError(f"pip install for the Lambda bundle failed:\n{result.stderr.strip() or result.stdout}")
 
 
-def _bundle_entries(deps: Path, source_root: Path) -> Iterator[tuple[str, Path]]:
+def _bundle_entries(deps: Path) -> Iterator[tuple[str, Path]]:
     """(name in the zip, file on disk) for the dependencies and the podwhisperer runtime."""
     for path in _files(deps):
         relative = path.relative_to(deps).as_posix()
         if not relative.startswith(_SKIP_DEP_PREFIXES):
             yield relative, path
-    package = source_root / "podwhisperer"
+    yield from package_entries(("runtime",))
+
+
+def package_entries(subpackages: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
+    """``podwhisperer/__init__.py`` (and ``py.typed``) plus every file of ``podwhisperer.<subpackage>``,
+    named as they are inside the installed package, from wherever Python imports them."""
+    package = package_folder("podwhisperer")
     yield "podwhisperer/__init__.py", package / "__init__.py"
     if (package / "py.typed").exists():
         yield "podwhisperer/py.typed", package / "py.typed"
-    runtime = (package / "runtime") if (package / "runtime").exists() else source_root / "runtime"
-    for path in _files(runtime.resolve()):
-        relative = path.relative_to(runtime.resolve()).as_posix()
-        if relative not in _SKIP_RUNTIME_FILES:
-            yield f"podwhisperer/runtime/{relative}", path
+    for subpackage in subpackages:
+        folder = package_folder(f"podwhisperer.{subpackage}")
+        for path in _files(folder):
+            relative = path.relative_to(folder).as_posix()
+            if subpackage != "runtime" or relative not in _SKIP_RUNTIME_FILES:
+                yield f"podwhisperer/{subpackage}/{relative}", path
 
 
 def _fingerprint(entries: list[tuple[str, Path]]) -> str:

@@ -42,10 +42,12 @@ def create_function(name: str, *, config: PipelineConfig, args: LambdaArgs, code
                     role_arn: pulumi.Input[str], env: Mapping[str, pulumi.Input[str]], log_retention_days: int,
                     tags: Mapping[str, str], opts: pulumi.ResourceOptions) -> PipelineFunction:
     """Log group, function (published, durable), alias, and the upload trigger."""
-    log_group = aws.cloudwatch.LogGroup(f"{name}-pipeline", name=f"/aws/lambda/{name}-pipeline",
+    # Physical names are left to Pulumi's auto-naming (or an AWS-made suffix), so any number of stacks and
+    # pipelines share an account and region; the function logs to this group via logging_config.
+    log_group = aws.cloudwatch.LogGroup(f"{name}-pipeline", name_prefix=f"/aws/lambda/{name}-pipeline-",
                                         retention_in_days=log_retention_days, tags=dict(tags), opts=opts)
     function = aws.lambda_.Function(
-        f"{name}-pipeline", name=f"{name}-pipeline", runtime="python3.13", architectures=["x86_64"],
+        f"{name}-pipeline", runtime="python3.13", architectures=["x86_64"],
         handler=HANDLER, code=code, role=role_arn, memory_size=args.memory_mb,
         timeout=args.invocation_timeout_seconds, publish=True,
         durable_config={"execution_timeout": execution_timeout_seconds(config, args),

@@ -100,14 +100,34 @@ def event_bus_arn(bus: str, ctx: AwsContext) -> pulumi.Output[str]:
     return ctx.arn("events", f"event-bus/{bus}")
 
 
+@dataclass(frozen=True)
+class Role:
+    """A role and the policy resources that grant its permissions (depend on these, not on the role
+    alone, when AWS checks the permissions as the dependent resource is created)."""
+
+    resource: aws.iam.Role
+    policies: list[pulumi.Resource]
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        return self.resource.arn
+
+    @property
+    def name(self) -> pulumi.Output[str]:
+        return self.resource.name
+
+
 def role(name: str, *, service: str, statements: Sequence[Statement], managed_policy_arns: Sequence[str] = (),
          description: str, opts: pulumi.ResourceOptions, tags: Mapping[str, str],
-         trust_conditions: Mapping[str, Any] | None = None) -> aws.iam.Role:
+         trust_conditions: Mapping[str, Any] | None = None) -> Role:
     """A role for ``service`` with one inline policy (``statements``) and the given managed policies."""
     created = aws.iam.Role(name, assume_role_policy=assume_role_policy(service, trust_conditions),
                            description=description, tags=dict(tags), opts=opts)
+    policies: list[pulumi.Resource] = []
     if statements:
-        aws.iam.RolePolicy(f"{name}-policy", role=created.id, policy=document(statements), opts=opts)
+        policies.append(aws.iam.RolePolicy(f"{name}-policy", role=created.id, policy=document(statements),
+                                           opts=opts))
     for index, arn in enumerate(managed_policy_arns):
-        aws.iam.RolePolicyAttachment(f"{name}-managed-{index}", role=created.name, policy_arn=arn, opts=opts)
-    return created
+        policies.append(aws.iam.RolePolicyAttachment(f"{name}-managed-{index}", role=created.name, policy_arn=arn,
+                                                     opts=opts))
+    return Role(resource=created, policies=policies)

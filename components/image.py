@@ -2,7 +2,9 @@
 
 The build uses pulumi-docker-build (BuildKit) because it is the one builder that takes **build secrets**:
 the Hugging Face token is mounted for the model-download step only and never lands in a layer, a build
-arg or the image's environment. awsx.ecr.Image has no secrets input.
+arg or the image's environment. awsx.ecr.Image has no secrets input. Without a token there is no secret
+at all (the image then has no diarization models). The context is assembled from the installed package
+(``image_context.py``), and nothing is built during ``pulumi preview`` (the image is ~15 GB).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
 from podwhisperer.components.args import WorkerImageArgs
-from podwhisperer.components.bundle import REPO_ROOT
+from podwhisperer.components.image_context import DOCKERFILE, assemble_worker_context
 
 MAX_IMAGES_KEPT = 2  # the running image and one to roll back to; each is ~15 GB of ECR storage
 
@@ -66,14 +68,14 @@ def create_worker_image(name: str, args: WorkerImageArgs, *, model: str, hf_toke
                    "action": {"type": "expire"}}]}), opts=opts)
     auth = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id,
                                                   opts=pulumi.InvokeOutputOptions(parent=opts.parent))
-    context = Path(args.context) if args.context else REPO_ROOT
-    dockerfile = Path(args.dockerfile) if args.dockerfile else context / "worker" / "Dockerfile"
+    context = Path(args.context) if args.context else assemble_worker_context()
+    dockerfile = Path(args.dockerfile) if args.dockerfile else context / DOCKERFILE
     secrets: Any = {"HF_TOKEN": hf_token} if hf_token is not None else None
     platforms: Any = [args.platform]
     image = docker_build.Image(
         f"{name}-worker", context={"location": str(context)}, dockerfile={"location": str(dockerfile)},
         platforms=platforms, build_args={"MODEL_NAME": model, **dict(args.build_args)},
-        secrets=secrets,
+        secrets=secrets, build_on_preview=False,
         tags=[pulumi.Output.concat(repository.repository_url, ":latest")], push=True,
         registries=[{"address": repository.repository_url, "username": auth.user_name,
                      "password": auth.password}],

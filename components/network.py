@@ -20,6 +20,10 @@ import pulumi_aws as aws
 from podwhisperer.components.args import NetworkArgs
 
 
+AVAILABILITY_ZONES_ONLY = [{"name": "zone-type", "values": ["availability-zone"]}]
+"""Regular AZs only: an opted-in Local Zone or Wavelength Zone has no GPU instances for the worker."""
+
+
 @dataclass(frozen=True)
 class Network:
     """What the capacity provider and the service need."""
@@ -51,7 +55,8 @@ def _public_vpc(name: str, args: NetworkArgs, *, region: pulumi.Input[str], tags
     routes = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id,
                                 routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
                                 tags={**tags, "Name": f"{name}-public"}, opts=opts)
-    zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=opts.parent))
+    zones = aws.get_availability_zones_output(state="available", filters=AVAILABILITY_ZONES_ONLY,
+                                              opts=pulumi.InvokeOutputOptions(parent=opts.parent))
     subnet_ids = []
     for index in range(args.availability_zone_count):
         subnet = aws.ec2.Subnet(

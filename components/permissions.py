@@ -1,17 +1,25 @@
 """What each principal may do, as IAM statements (see ``iam.py`` for the building blocks).
 
-* pipeline Lambda: read uploads, read/write outputs and its working prefix, enqueue jobs, call the one
-  configured Bedrock model/profile, put events on the one configured bus (durable checkpoints and logs
-  come from the AWS managed durable-execution policy);
-* worker task: read uploads, read/write outputs, consume the job queue, answer durable callbacks of this
-  function only, toggle scale-in protection of its own tasks;
-* task execution (ECS agent): pull the worker image, write the worker's logs, read the HF token parameter;
+* pipeline Lambda: read uploads, read/write outputs and its working prefix (it never deletes), enqueue
+  jobs, call the one configured Bedrock model/profile, put events on the one configured bus (durable
+  checkpoints and logs come from the AWS managed durable-execution policy);
+* worker task: read uploads, read/write raw transcripts (the only objects it writes), consume the job
+  queue, answer durable callbacks of this function only, toggle scale-in protection of its own tasks;
+* task execution (ECS agent): pull the worker image, write the worker's logs, read the HF token parameter
+  (only when there is one);
+
+``s3:ListBucket`` covers every prefix a role reads, the input prefix included: without it S3 answers a
+HEAD of a missing key with 403 instead of 404, so "not there" would look like "forbidden" (the Lambda's
+fallback to a second key candidate and the worker's "upload deleted" check both rely on the 404).
+``tests/test_iam_by_use.py`` replays every AWS call the Lambda workflow and the worker make in the moto
+end-to-end tests against these statements.
 * ECS infrastructure role: the AWS managed policy plus passing the one instance role to EC2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -28,15 +36,23 @@ class Targets:
     dead_letter_queue_arn: pulumi.Input[str]
 
 
+RAW_TRANSCRIPT_SUFFIX = "_raw_transcript.json"
+"""``keys.OutputKeys.raw_transcript``: the one kind of object the worker writes."""
+
+
+def list_prefixes(*prefixes: str) -> dict[str, Any]:
+    """``s3:ListBucket`` condition: only listings under these prefixes."""
+    return {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}
+
+
 def lambda_statements(config: PipelineConfig, t: Targets, ctx: AwsContext) -> list[Statement]:
     storage = config.storage
     result = [
         statement("ReadUploads", ["s3:GetObject"], [objects(t.bucket_arn, storage.input_prefix)]),
-        statement("ReadWriteResults", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        statement("ReadWriteResults", ["s3:GetObject", "s3:PutObject"],
                   [objects(t.bucket_arn, storage.output_prefix), objects(t.bucket_arn, storage.work_prefix)]),
-        # ListBucket turns HeadObject's "403" for a missing key into a "404" (skip-if-exists checks).
-        statement("ListResults", ["s3:ListBucket"], [t.bucket_arn],
-                  {"StringLike": {"s3:prefix": [f"{storage.output_prefix}*", f"{storage.work_prefix}*"]}}),
+        statement("ListOwnPrefixes", ["s3:ListBucket"], [t.bucket_arn],
+                  list_prefixes(storage.input_prefix, storage.output_prefix, storage.work_prefix)),
         statement("EnqueueJobs", ["sqs:SendMessage", "sqs:GetQueueAttributes"], [t.queue_arn]),
     ]
     llm = config.llm_refinement
@@ -57,12 +73,12 @@ def task_statements(config: PipelineConfig, t: Targets, ctx: AwsContext, *, func
                     cluster_name: pulumi.Input[str]) -> list[Statement]:
     storage = config.storage
     function_and_qualifiers = [function_arn, pulumi.Output.concat(function_arn, ":*")]
+    raw_transcripts = pulumi.Output.concat(t.bucket_arn, "/", storage.output_prefix, "*", RAW_TRANSCRIPT_SUFFIX)
     return [
         statement("ReadUploads", ["s3:GetObject"], [objects(t.bucket_arn, storage.input_prefix)]),
-        statement("ReadWriteRawTranscripts", ["s3:GetObject", "s3:PutObject"],
-                  [objects(t.bucket_arn, storage.output_prefix)]),
-        statement("ListResults", ["s3:ListBucket"], [t.bucket_arn],
-                  {"StringLike": {"s3:prefix": [f"{storage.output_prefix}*"]}}),
+        statement("ReadWriteRawTranscripts", ["s3:GetObject", "s3:PutObject"], [raw_transcripts]),
+        statement("ListOwnPrefixes", ["s3:ListBucket"], [t.bucket_arn],
+                  list_prefixes(storage.input_prefix, storage.output_prefix)),
         statement("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                   "sqs:GetQueueAttributes"], [t.queue_arn]),
         # A malformed job body can never succeed: the worker moves it to the DLQ at once.
@@ -78,13 +94,14 @@ def task_statements(config: PipelineConfig, t: Targets, ctx: AwsContext, *, func
 
 
 def execution_statements(*, repository_arn: pulumi.Input[str] | None, log_group_arn: pulumi.Input[str],
-                         parameter_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str] | None,
+                         parameter_arn: pulumi.Input[str] | None, kms_key_arn: pulumi.Input[str] | None,
                          ctx: AwsContext) -> list[Statement]:
     result = [
         statement("WriteWorkerLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
                   [pulumi.Output.concat(log_group_arn, ":*")]),
-        statement("ReadHfToken", ["ssm:GetParameters"], [parameter_arn]),
     ]
+    if parameter_arn is not None:
+        result.append(statement("ReadHfToken", ["ssm:GetParameters"], [parameter_arn]))
     if repository_arn is not None:
         result += [
             # GetAuthorizationToken has no resource type: AWS requires "*" here.
@@ -92,7 +109,7 @@ def execution_statements(*, repository_arn: pulumi.Input[str] | None, log_group_
             statement("PullWorkerImage", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                                           "ecr:GetDownloadUrlForLayer"], [repository_arn]),
         ]
-    if kms_key_arn is not None:
+    if kms_key_arn is not None and parameter_arn is not None:
         result.append(statement("DecryptHfToken", ["kms:Decrypt"], [kms_key_arn],
                                 {"StringEquals": {"kms:ViaService": pulumi.Output.concat("ssm.", ctx.region,
                                                                                           ".amazonaws.com")}}))

@@ -10,7 +10,9 @@ this file only wires them together and registers the outputs.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -18,7 +20,7 @@ import pulumi_aws as aws
 
 from podwhisperer.components import alarms, iam, permissions, scaling, storage, worker_service
 from podwhisperer.components.args import PodwhispererPipelineArgs
-from podwhisperer.components.bundle import REPO_ROOT, build_lambda_bundle
+from podwhisperer.components.bundle import build_lambda_bundle
 from podwhisperer.components.function import PipelineFunction, create_function
 from podwhisperer.components.image import create_worker_image
 from podwhisperer.components.network import create_network
@@ -31,6 +33,28 @@ LAMBDA_ENV_BUDGET = 3800  # bytes; Lambda allows 4 KB of environment in total
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,27}$")
 _LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                        2922, 3288, 3653}
+
+
+@dataclass(frozen=True)
+class HfToken:
+    """Where the worker's Hugging Face token comes from (see ``HuggingFaceTokenArgs``)."""
+
+    parameter_arn: pulumi.Output[str]
+    build_value: pulumi.Output[str] | None
+    """The token for the image build's secret, or None (no build secret)."""
+
+
+def stack_scoped_name(name: str) -> str:
+    """``<name>-<6 hex of project/stack>``: unique per pipeline *and* per stack, for the few physical names
+    the component has to choose itself (everything else is auto-named by Pulumi), so any number of stacks
+    and pipelines share an account and region without ever claiming the same name."""
+    digest = hashlib.sha256(f"{pulumi.get_project()}/{pulumi.get_stack()}".encode()).hexdigest()[:6]
+    return f"{name}-{digest}"
+
+
+def default_token_parameter(name: str) -> str:
+    """The SSM parameter a pipeline creates for its token when ``hf_token_ssm_path`` is not set."""
+    return f"/podwhisperer/{stack_scoped_name(name)}/hf_token"
 
 
 def config_env_value(config: PipelineConfig) -> str:
@@ -126,7 +150,7 @@ class PodwhispererPipeline(pulumi.ComponentResource):
                         managed_policy_arns=[iam.DURABLE_EXECUTION_POLICY_ARN], tags=self._tags,
                         opts=self._child, description="podwhisperer durable pipeline function")
         bundle = Path(args.lambda_.bundle_path) if args.lambda_.bundle_path else build_lambda_bundle(
-            REPO_ROOT / ".cache" / "bundle", bundle_boto3=args.lambda_.bundle_boto3)
+            bundle_boto3=args.lambda_.bundle_boto3)
         env: dict[str, pulumi.Input[str]] = {
             "PODWHISPERER_CONFIG": config_env_value(config), "BUCKET_NAME": bucket.name,
             "QUEUE_URL": queues.jobs.url, "POWERTOOLS_SERVICE_NAME": "podwhisperer"}
@@ -139,9 +163,10 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         name, args, config, child, tags, ctx = (self._name, self._args, self._config, self._child, self._tags,
                                                 self._ctx)
         network = create_network(name, args.network, region=ctx.region, tags=tags, opts=child)
-        token_arn, token_value = self._hf_token()
+        token = self._hf_token()
+        token_arn = token.parameter_arn if token else None
         image = create_worker_image(name, args.worker_image, model=config.transcription.model,
-                                    hf_token=token_value if args.hf_token.build_secret else None,
+                                    hf_token=token.build_value if token and args.hf_token.build_secret else None,
                                     tags=tags, opts=child)
         self.worker_image_uri = image.uri
         log_group = worker_service.create_log_group(name, retention_days=args.log_retention_days, tags=tags,
@@ -167,7 +192,8 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         mode = args.network.network_mode
         capacity = worker_service.create_capacity_provider(name, cluster=cluster, args=args, network=network,
                                                            tags=tags, opts=child)
-        task = worker_service.create_task_definition(name, config=config, network_mode=mode, containers=containers,
+        task = worker_service.create_task_definition(stack_scoped_name(name), config=config, network_mode=mode,
+                                                     containers=containers, logical_name=name,
                                                      task_role_arn=task_role.arn,
                                                      execution_role_arn=execution_role.arn, tags=tags, opts=child)
         service = worker_service.create_service(name, cluster=cluster, capacity_provider=capacity,
@@ -179,23 +205,28 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         return worker_service.WorkerService(cluster=cluster, capacity_provider=capacity, task_definition=task,
                                             service=service, log_group=log_group)
 
-    def _hf_token(self) -> tuple[pulumi.Output[str], pulumi.Output[str] | None]:
-        """(parameter ARN, token value for the image build): a new SecureString from a secret, or the
-        existing parameter ``config.transcription.hf_token_ssm_path``."""
-        path = self._config.transcription.hf_token_ssm_path
+    def _hf_token(self) -> HfToken | None:
+        """A new SecureString from a secret value, the existing parameter named by an explicit
+        ``transcription.hf_token_ssm_path``, or None: no token (no parameter, no lookup, no secret)."""
+        transcription = self._config.transcription
+        path_given = "hf_token_ssm_path" in transcription.model_fields_set
         token = self._args.hf_token
         if token.value is not None:
+            path = transcription.hf_token_ssm_path if path_given else default_token_parameter(self._name)
             secret = pulumi.Output.secret(token.value)
             parameter = aws.ssm.Parameter(f"{self._name}-hf-token", name=path, type="SecureString", value=secret,
                                           description="Hugging Face token for the podwhisperer worker",
                                           tags=self._tags, opts=self._child)
-            return parameter.arn, secret
+            return HfToken(parameter_arn=parameter.arn, build_value=secret)
+        if not path_given:
+            return None
+        path = transcription.hf_token_ssm_path
         arn = self._ctx.arn("ssm", "parameter/" + path.lstrip("/"))
         if self._args.worker_image.image_uri is not None or not token.build_secret:
-            return arn, None
+            return HfToken(parameter_arn=arn, build_value=None)
         existing = aws.ssm.get_parameter_output(name=path, with_decryption=True,
                                                 opts=pulumi.InvokeOutputOptions(parent=self))
-        return arn, pulumi.Output.secret(existing.value)
+        return HfToken(parameter_arn=arn, build_value=pulumi.Output.secret(existing.value))
 
     def _alarms(self, queues: storage.Queues, pipeline: PipelineFunction) -> None:
         name, child, tags = self._name, self._child, self._tags

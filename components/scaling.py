@@ -4,8 +4,11 @@ The signal is the *backlog*: ``ApproximateNumberOfMessagesVisible + ApproximateN
 (metric math). A job being transcribed is invisible, so it still counts; the predecessor scaled on
 visible messages alone and could stop a task mid-episode.
 
-* Scale out: as soon as one 1-minute datapoint shows a backlog ≥ 1, set the desired count to
-  ``min(backlog, max_workers)`` (ExactCapacity steps): the first upload starts a GPU within a minute.
+* Scale out: as soon as one 1-minute datapoint shows a backlog ≥ 1, start a worker; a backlog of k ≥ 2
+  asks for ``min(k - 1, max_workers)`` workers (ExactCapacity steps). The "- 1" is for warm-up messages:
+  a worker holds a warm-up in flight (so it counts in the backlog) *and* keeps taking jobs, so a warm-up
+  plus one episode needs one GPU, not two. Without a warm-up, a second queued episode waits for the first
+  GPU to finish (or for the third upload to start a second one).
 * Scale in: only to **zero**, and only after the backlog has been 0 for ``scale_in_after_minutes``
   consecutive minutes. Backlog 0 means no message is queued *or in flight*, so no task has work.
   Missing data counts as empty (SQS stops publishing metrics for a queue nobody polls).
@@ -28,16 +31,23 @@ MAX_STEPS = 20  # Application Auto Scaling's limit on step adjustments per polic
 PERIOD_SECONDS = 60
 
 
+def workers_for_backlog(backlog: int, max_workers: int) -> int:
+    """The desired count the scale-out policy sets for a backlog (the rule the steps encode)."""
+    return 0 if backlog < 1 else min(max(1, backlog - 1), max_workers)
+
+
 def scale_out_steps(max_workers: int) -> list[dict[str, Any]]:
-    """ExactCapacity steps relative to a threshold of 1: backlog k → k workers, capped at ``max_workers``."""
+    """ExactCapacity steps relative to the alarm threshold of 1 (bounds: metric − 1, lower inclusive,
+    upper exclusive): backlog 1 or 2 → 1 worker, backlog k ≥ 3 → k − 1, capped at ``max_workers``."""
     exact = min(max_workers, MAX_STEPS)
     steps: list[dict[str, Any]] = []
-    for k in range(1, exact + 1):
-        last = k == exact
-        step: dict[str, Any] = {"metric_interval_lower_bound": str(k - 1),
-                                "scaling_adjustment": max_workers if last else k}
+    for workers in range(1, exact + 1):
+        last = workers == exact
+        lower = 0 if workers == 1 else workers  # backlog (workers + 1) is (workers) above the threshold
+        step: dict[str, Any] = {"metric_interval_lower_bound": str(lower),
+                                "scaling_adjustment": max_workers if last else workers}
         if not last:
-            step["metric_interval_upper_bound"] = str(k)
+            step["metric_interval_upper_bound"] = str(workers + 1)
         steps.append(step)
     return steps
 

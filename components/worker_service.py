@@ -4,6 +4,15 @@ ECS Managed Instances launches (and terminates) the EC2 GPU instances itself fro
 requirements below, so the service is the only thing that scales: desired count 0 means no instance,
 no cost. The capacity provider belongs to the cluster when it is created (Managed Instances providers
 cannot, and need not, be attached with ``ClusterCapacityProviders``).
+
+Updates (what a changed setting replaces; the README's "What a change replaces" lists them all):
+* ``worker.capacity`` (on-demand ↔ spot) is the one GPU setting ECS cannot update in place
+  (``UpdateCapacityProvider`` has no ``capacityOptionType``): a new capacity provider is created first,
+  the service moves to it **in place** (``force_new_deployment``: without it a changed capacity-provider
+  strategy would replace the service), and the old provider is deleted after;
+* instance requirements, storage, network and idle time are updatable fields of the capacity provider;
+* task CPU/memory, image and config are a new task-definition revision: a rolling deployment, in which a
+  worker holding a job keeps its task scale-in protection, so ECS waits for the job instead of stopping it.
 """
 
 from __future__ import annotations
@@ -60,8 +69,9 @@ def _range(low: int, high: int | None) -> dict[str, int]:
 
 def create_log_group(name: str, *, retention_days: int, tags: Mapping[str, str],
                      opts: pulumi.ResourceOptions) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(f"{name}-worker", name=f"/ecs/{name}-worker", retention_in_days=retention_days,
-                                   tags=dict(tags), opts=opts)
+    # A prefix, not a name: AWS appends a unique suffix, so stacks never share a log group.
+    return aws.cloudwatch.LogGroup(f"{name}-worker", name_prefix=f"/ecs/{name}-worker-",
+                                   retention_in_days=retention_days, tags=dict(tags), opts=opts)
 
 
 def create_cluster(name: str, *, tags: Mapping[str, str], opts: pulumi.ResourceOptions) -> aws.ecs.Cluster:
@@ -83,6 +93,8 @@ def create_capacity_provider(name: str, *, cluster: aws.ecs.Cluster, args: Podwh
                               statements=infrastructure_statements(instance_role.arn),
                               managed_policy_arns=[iam.ECS_INFRASTRUCTURE_POLICY_ARN], tags=tags, opts=opts,
                               description="ECS Managed Instances: launch and retire podwhisperer GPU instances")
+    # ECS checks the roles while it creates the provider: wait for their policies, not just the roles.
+    ready = [profile, *instance_role.policies, *infrastructure.policies]
     provider: Any = {
         "infrastructure_role_arn": infrastructure.arn,
         "propagate_tags": "CAPACITY_PROVIDER",
@@ -98,13 +110,14 @@ def create_capacity_provider(name: str, *, cluster: aws.ecs.Cluster, args: Podwh
         },
     }
     return aws.ecs.CapacityProvider(f"{name}-gpu", cluster=cluster.name, managed_instances_provider=provider,
-                                    tags=dict(tags), opts=opts)
+                                    tags=dict(tags),
+                                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=ready)))
 
 
 def container_definitions(*, image: pulumi.Input[str], env: Mapping[str, pulumi.Input[str]],
-                          hf_token_parameter_arn: pulumi.Input[str], log_group: pulumi.Input[str],
+                          hf_token_parameter_arn: pulumi.Input[str] | None, log_group: pulumi.Input[str],
                           region: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The one worker container: 1 GPU, config in env, the HF token as an SSM secret, awslogs."""
+    """The one worker container: 1 GPU, config in env, the HF token (if any) as an SSM secret, awslogs."""
     return pulumi.Output.all(image=image, env=dict(env), token=hf_token_parameter_arn, logs=log_group,
                              region=region).apply(lambda v: json.dumps([{
         "name": CONTAINER_NAME,
@@ -112,19 +125,21 @@ def container_definitions(*, image: pulumi.Input[str], env: Mapping[str, pulumi.
         "essential": True,
         "resourceRequirements": [{"type": "GPU", "value": "1"}],
         "environment": [{"name": key, "value": value} for key, value in sorted(v["env"].items())],
-        "secrets": [{"name": "HF_TOKEN", "valueFrom": v["token"]}],
+        # No token: no secret at all (ECS would refuse to start a task whose secret does not exist).
+        "secrets": [{"name": "HF_TOKEN", "valueFrom": v["token"]}] if v["token"] else [],
         "stopTimeout": STOP_TIMEOUT_SECONDS,
         "logConfiguration": {"logDriver": "awslogs", "options": {
             "awslogs-group": v["logs"], "awslogs-region": v["region"], "awslogs-stream-prefix": "worker"}},
     }]))
 
 
-def create_task_definition(name: str, *, config: PipelineConfig, network_mode: str,
+def create_task_definition(family_name: str, *, config: PipelineConfig, network_mode: str,
                            containers: pulumi.Input[str], task_role_arn: pulumi.Input[str],
                            execution_role_arn: pulumi.Input[str], tags: Mapping[str, str],
-                           opts: pulumi.ResourceOptions) -> aws.ecs.TaskDefinition:
+                           opts: pulumi.ResourceOptions, logical_name: str) -> aws.ecs.TaskDefinition:
+    """``family_name`` is stack-scoped (a family is a physical name: two stacks must not share one)."""
     return aws.ecs.TaskDefinition(
-        f"{name}-worker", family=f"{name}-worker", requires_compatibilities=["MANAGED_INSTANCES"],
+        f"{logical_name}-worker", family=f"{family_name}-worker", requires_compatibilities=["MANAGED_INSTANCES"],
         network_mode=network_mode, cpu=str(config.worker.task_cpu), memory=str(config.worker.task_memory_mib),
         runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
         container_definitions=containers, task_role_arn=task_role_arn, execution_role_arn=execution_role_arn,
@@ -140,6 +155,8 @@ def create_service(name: str, *, cluster: aws.ecs.Cluster, capacity_provider: aw
     return aws.ecs.Service(
         f"{name}-worker", cluster=cluster.arn, task_definition=task_definition.arn, desired_count=0,
         capacity_provider_strategies=[{"capacity_provider": capacity_provider.name, "weight": 1, "base": 0}],
+        # A new capacity provider (on-demand ↔ spot) then updates the service in place instead of replacing it.
+        force_new_deployment=True,
         # A deployment replaces tasks one by one without ever running a second GPU next to the first.
         deployment_minimum_healthy_percent=0, deployment_maximum_percent=100,
         network_configuration=awsvpc, propagate_tags="SERVICE", enable_ecs_managed_tags=True,

@@ -6,6 +6,6 @@ scripts/bootstrap.sh requirements-dev.txt
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy (strict on runtime/)"
-.venv/bin/mypy podwhisperer/runtime podwhisperer/worker podwhisperer/components podwhisperer/cli.py
+.venv/bin/python scripts/typecheck.py   # mypy on the package as built (runtime/ is podwhisperer.runtime)
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

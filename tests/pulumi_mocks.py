@@ -18,6 +18,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-2"
 LAST: RecordingMocks | None = None
 """The most recently installed mocks (for tests whose program fails before returning them)."""
+AUTO_SUFFIX = "uniq"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker for a serialized secret value
 
 
@@ -47,7 +48,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{self.region}:{ACCOUNT}:{name}"
-        resource_name = inputs.get("name") or name
+        # A name prefix gets a suffix from AWS (modelled as "uniq"); no name at all: Pulumi's auto-name,
+        # modelled as the logical name (unique within a program; a random suffix makes it unique across stacks).
+        resource_name = inputs.get("name") or (inputs["namePrefix"] + AUTO_SUFFIX if "namePrefix" in inputs else name)
         computed: dict[str, Any] = {"arn": arn, "name": resource_name}
         if typ == "aws:lambda/function:Function":
             computed.update(arn=f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{resource_name}", version="1")
@@ -132,6 +135,7 @@ def policy(value: Any) -> dict[str, Any]:
 @functools.cache
 def session_bundle() -> Path:
     """The Lambda zip, built once per test session (pip downloads are cached under ``.cache/``)."""
-    from podwhisperer.components.bundle import REPO_ROOT, build_lambda_bundle
+    from podwhisperer.components.bundle import build_lambda_bundle
+    from podwhisperer.components.sources import cache_root
 
-    return build_lambda_bundle(REPO_ROOT / ".cache" / "test-bundle")
+    return build_lambda_bundle(cache_root() / "test-bundle")

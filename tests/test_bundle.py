@@ -14,12 +14,14 @@ import yaml
 
 from podwhisperer.components.bundle import (
     BOTO3_REQUIREMENTS,
-    REPO_ROOT,
     build_lambda_bundle,
     install_dependencies,
     requirements_hash,
 )
+from podwhisperer.components.sources import cache_root
 from podwhisperer.runtime.config import parse_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PYTHON313 = Path.home() / ".pyenv" / "versions" / "3.13.0" / "bin" / "python"
 MAX_ZIP_BYTES = 5 * 1024 * 1024
@@ -88,12 +90,12 @@ def test_handler_imports_on_python_313_without_aws(bundle: Path, tmp_path: Path)
 
 def _runtime_boto3() -> Path:
     """boto3/botocore as the Lambda runtime provides them, installed once into the cache."""
-    requirements = REPO_ROOT / ".cache" / "runtime-boto3-requirements.txt"
+    requirements = cache_root() / "runtime-boto3-requirements.txt"
     requirements.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(BOTO3_REQUIREMENTS) + "\n"
     if not requirements.exists() or requirements.read_text() != text:
         requirements.write_text(text)
-    return install_dependencies(requirements, REPO_ROOT / ".cache" / "runtime-boto3")
+    return install_dependencies(requirements, cache_root() / "runtime-boto3")
 
 
 def stack_pipeline(stack: str) -> dict[str, object]:

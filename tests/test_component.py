@@ -13,7 +13,7 @@ from pulumi_mocks import RecordingMocks, policy, unsecret
 
 from podwhisperer.components import iam
 from podwhisperer.components.args import LambdaArgs, NetworkArgs, PodwhispererPipelineArgs, WorkerImageArgs
-from podwhisperer.components.pipeline import PodwhispererPipeline, config_env_value
+from podwhisperer.components.pipeline import PodwhispererPipeline, config_env_value, default_token_parameter
 from podwhisperer.components.scaling import scale_out_steps
 from podwhisperer.runtime.config import parse_config
 
@@ -119,17 +119,16 @@ def test_worker_roles_are_scoped(default: RecordingMocks) -> None:
         "lambda:SendDurableExecutionCallbackSuccess", "lambda:SendDurableExecutionCallbackFailure",
         "lambda:SendDurableExecutionCallbackHeartbeat"}
     assert task["ReadUploads"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/input/*"]
-    assert task["ReadWriteRawTranscripts"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/output/*"]
+    assert task["ReadWriteRawTranscripts"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/output/*_raw_transcript.json"]
     assert "sqs:ReceiveMessage" in task["ConsumeJobs"]["Action"]
     assert task["ConsumeJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs"]
     assert task["DeadLetterMalformedJobs"]["Action"] == ["sqs:SendMessage"]
     assert task["DeadLetterMalformedJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs-dlq"]
     execution = {s["Sid"]: s for s in statements_of(default, "pod-execution")}
-    assert execution["ReadHfToken"]["Resource"] == [
-        "arn:aws:ssm:us-east-2:123456789012:parameter/podwhisperer/hf_token"]
+    assert "ReadHfToken" not in execution  # no token configured: nothing to read
     assert execution["PullWorkerImage"]["Resource"] == ["arn:aws:ecr:us-east-2:123456789012:pod-worker"]
     assert execution["WriteWorkerLogs"]["Resource"] == [
-        "arn:aws:logs:us-east-2:123456789012:log-group:/ecs/pod-worker:*"]
+        "arn:aws:logs:us-east-2:123456789012:log-group:/ecs/pod-worker-uniq:*"]
 
 
 @pytest.mark.parametrize(("model_id", "expected"), [
@@ -204,8 +203,7 @@ def test_task_definition_and_service(default: RecordingMocks) -> None:
     # The idle timeout and max receive count travel in PODWHISPERER_CONFIG only, not as copies beside it.
     assert not {"IDLE_TIMEOUT_SECONDS", "MAX_RECEIVE_COUNT"} & set(env)
     assert env["DEAD_LETTER_QUEUE_URL"].endswith("pod-jobs-dlq")
-    assert container["secrets"] == [{"name": "HF_TOKEN",
-                                     "valueFrom": "arn:aws:ssm:us-east-2:123456789012:parameter/podwhisperer/hf_token"}]
+    assert container["secrets"] == []  # no token configured
     assert container["logConfiguration"]["logDriver"] == "awslogs"
     service = default.one("aws:ecs/service:Service").inputs
     assert service["desiredCount"] == 0 and "launchType" not in service
@@ -287,7 +285,7 @@ def test_hf_token_secret_never_in_plain_text(mocks: RecordingMocks) -> None:
 
     deploy(mocks, build)
     parameter = mocks.one("aws:ssm/parameter:Parameter").inputs
-    assert parameter["type"] == "SecureString" and parameter["name"] == "/podwhisperer/hf_token"
+    assert parameter["type"] == "SecureString" and parameter["name"] == default_token_parameter("pod")
     assert parameter["value"] != token and unsecret(parameter["value"]) == token  # wrapped as a Pulumi secret
     for resource in mocks.resources:
         if resource.typ in ("aws:ssm/parameter:Parameter", "docker-build:index:Image"):

@@ -94,14 +94,14 @@ def test_deep_dive_grants_follow_its_prefixes_bus_and_profile() -> None:
     mocks, _ = run_program("deep-dive", stack_config("deep-dive"))
     role = mocks.one("aws:iam/rolePolicy:RolePolicy", "deep-dive-pipeline-policy")
     by_sid = {s["Sid"]: s for s in policy(role.inputs["policy"])["Statement"]}
-    assert by_sid["PutPipelineEvents"]["Resource"] == ["arn:aws:events:us-west-2:123456789012:event-bus/podcasts"]
+    assert by_sid["PutPipelineEvents"]["Resource"] == ["arn:aws:events:us-east-2:123456789012:event-bus/default"]
     assert by_sid["ReadUploads"]["Resource"] == ["arn:aws:s3:::deep-dive-media-bucket/uploads/*"]
     assert by_sid["InvokeConfiguredModel"]["Resource"][0].startswith("arn:aws:bedrock:eu-central-1:")
-    # no hfToken in this stack: the existing parameter is referenced, not created
+    # no hfToken and no token parameter in this stack: no token at all (no parameter, no lookup, no secret)
     assert not mocks.of_type("aws:ssm/parameter:Parameter")
+    assert not [c for c in mocks.calls if c[0] == "aws:ssm/getParameter:getParameter"]
     execution = mocks.one("aws:iam/rolePolicy:RolePolicy", "deep-dive-execution-policy")
-    token = {s["Sid"]: s for s in policy(execution.inputs["policy"])["Statement"]}["ReadHfToken"]
-    assert token["Resource"] == ["arn:aws:ssm:us-west-2:123456789012:parameter/deep-dive/hf_token"]
+    assert "ReadHfToken" not in {s["Sid"] for s in policy(execution.inputs["policy"])["Statement"]}
     failed = mocks.one("aws:cloudwatch/eventRule:EventRule", "deep-dive-failed").inputs
     assert json.loads(failed["eventPattern"]) == {"source": ["deep-dive.transcripts"],
                                                   "detail-type": ["Pipeline Failed"]}
