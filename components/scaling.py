@@ -33,7 +33,11 @@ PERIOD_SECONDS = 60
 
 def workers_for_backlog(backlog: int, max_workers: int) -> int:
     """The desired count the scale-out policy sets for a backlog (the rule the steps encode)."""
-    return 0 if backlog < 1 else min(max(1, backlog - 1), max_workers)
+    if backlog < 1:
+        return 0
+    workers = max(1, backlog - 1)
+    # Past MAX_STEPS exact steps, the last (open-ended) step jumps to max_workers.
+    return max_workers if workers >= min(max_workers, MAX_STEPS) else workers
 
 
 def scale_out_steps(max_workers: int) -> list[dict[str, Any]]:
