@@ -261,7 +261,8 @@ def test_only_the_capacity_type_is_a_setting_ecs_cannot_update_in_place() -> Non
     ecs = botocore.session.get_session().get_service_model("ecs")
     create = ecs.operation_model("CreateCapacityProvider").input_shape.members["managedInstancesProvider"]
     update = ecs.operation_model("UpdateCapacityProvider").input_shape.members["managedInstancesProvider"]
-    fixed = set(create.members["instanceLaunchTemplate"].members) - set(update.members["instanceLaunchTemplate"].members)
+    template_fields = create.members["instanceLaunchTemplate"].members
+    fixed = set(template_fields) - set(update.members["instanceLaunchTemplate"].members)
     mocks = deploy(lambda: PodwhispererPipeline("pod", pipeline_args()))
     template = mocks.one("aws:ecs/capacityProvider:CapacityProvider").inputs["managedInstancesProvider"][
         "instanceLaunchTemplate"]
