@@ -53,7 +53,7 @@ def lambda_statements(config: PipelineConfig, t: Targets, ctx: AwsContext) -> li
                   [objects(t.bucket_arn, storage.output_prefix), objects(t.bucket_arn, storage.work_prefix)]),
         statement("ListOwnPrefixes", ["s3:ListBucket"], [t.bucket_arn],
                   list_prefixes(storage.input_prefix, storage.output_prefix, storage.work_prefix)),
-        statement("EnqueueJobs", ["sqs:SendMessage", "sqs:GetQueueAttributes"], [t.queue_arn]),
+        statement("EnqueueJobs", ["sqs:SendMessage"], [t.queue_arn]),
     ]
     llm = config.llm_refinement
     if llm is not None:
@@ -81,8 +81,9 @@ def task_statements(config: PipelineConfig, t: Targets, ctx: AwsContext, *, func
                   list_prefixes(storage.input_prefix, storage.output_prefix)),
         statement("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                   "sqs:GetQueueAttributes"], [t.queue_arn]),
-        # A malformed job body can never succeed: the worker moves it to the DLQ at once.
-        statement("DeadLetterMalformedJobs", ["sqs:SendMessage"], [t.dead_letter_queue_arn]),
+        # A malformed job body can never succeed: the worker moves it to the DLQ at once (finding the DLQ's
+        # URL from the job queue's redrive policy when DEAD_LETTER_QUEUE_URL is not set).
+        statement("DeadLetterMalformedJobs", ["sqs:GetQueueUrl", "sqs:SendMessage"], [t.dead_letter_queue_arn]),
         statement("AnswerDurableCallbacks", ["lambda:SendDurableExecutionCallbackSuccess",
                                              "lambda:SendDurableExecutionCallbackFailure",
                                              "lambda:SendDurableExecutionCallbackHeartbeat"],

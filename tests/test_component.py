@@ -122,7 +122,7 @@ def test_worker_roles_are_scoped(default: RecordingMocks) -> None:
     assert task["ReadWriteRawTranscripts"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/output/*_raw_transcript.json"]
     assert "sqs:ReceiveMessage" in task["ConsumeJobs"]["Action"]
     assert task["ConsumeJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs"]
-    assert task["DeadLetterMalformedJobs"]["Action"] == ["sqs:SendMessage"]
+    assert task["DeadLetterMalformedJobs"]["Action"] == ["sqs:GetQueueUrl", "sqs:SendMessage"]
     assert task["DeadLetterMalformedJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs-dlq"]
     execution = {s["Sid"]: s for s in statements_of(default, "pod-execution")}
     assert "ReadHfToken" not in execution  # no token configured: nothing to read
