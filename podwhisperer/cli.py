@@ -74,6 +74,19 @@ def refine(
     raise typer.Exit(run_refine(raw, config, output_dir))
 
 
+@app.command("image-context")
+def image_context(
+    output: Annotated[Path | None, typer.Argument(help="Folder to write it under (default: the build cache).")] = None,
+) -> None:
+    """Assemble the worker image's Docker build context from this installed package; print its folder.
+
+    Build it with: docker buildx build -f CONTEXT/podwhisperer/worker/Dockerfile CONTEXT
+    """
+    from podwhisperer.components.image_context import assemble_worker_context
+
+    typer.echo(str(assemble_worker_context(output)))
+
+
 def main() -> None:
     _register_subcommands()
     app()
