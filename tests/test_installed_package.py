@@ -38,8 +38,7 @@ def tree_files(root: Path) -> list[str]:
 
 def build_wheel(source: Path, out: Path) -> Path:
     """``pip wheel``; without build isolation (no download) when this environment's setuptools can build it."""
-    isolation = [] if _setuptools_major() >= 77 else ["--use-pep517"]
-    flags = ["--no-build-isolation"] if not isolation else isolation
+    flags = ["--no-build-isolation"] if _setuptools_major() >= 77 else []
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *flags, "-w", str(out),
                              str(source)], capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -192,7 +191,8 @@ def test_readme_embedding_example_runs_from_the_installed_wheel(venv: Path, tmp_
     (image,) = by_type["docker-build:index:Image"]
     context = Path(image["inputs"]["context"]["location"])
     dockerfile = Path(image["inputs"]["dockerfile"]["location"])
-    assert dockerfile == context / "podwhisperer" / "worker" / "Dockerfile" and image["inputs"]["buildOnPreview"] is False
+    assert dockerfile == context / "podwhisperer" / "worker" / "Dockerfile"
+    assert image["inputs"]["buildOnPreview"] is False
     for path in [*(installed / "worker").rglob("*"), *(installed / "runtime").rglob("*.py")]:
         if path.is_file() and "__pycache__" not in path.parts and path.name != "requirements-lambda.txt":
             copied = context / "podwhisperer" / path.relative_to(installed)
