@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from podwhisperer.components.args import NetworkArgs
 
-AVAILABILITY_ZONES_ONLY = [{"name": "zone-type", "values": ["availability-zone"]}]
+AVAILABILITY_ZONES_ONLY = [aws.GetAvailabilityZonesFilterArgs(name="zone-type", values=["availability-zone"])]
 """Regular AZs only: an opted-in Local Zone or Wavelength Zone has no GPU instances for the worker."""
 
 

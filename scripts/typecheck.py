@@ -23,11 +23,14 @@ CHECKED = ("podwhisperer/runtime", "podwhisperer/worker", "podwhisperer/componen
 
 def stage() -> Path:
     view = ROOT / "build" / "typecheck"
-    shutil.rmtree(view, ignore_errors=True)
     package = view / "podwhisperer"
-    package.mkdir(parents=True)
     links = {entry.name: entry for entry in (ROOT / "podwhisperer").iterdir() if entry.name != "__pycache__"}
     links.update({folder: ROOT / folder for folder in MAPPED_FOLDERS})
+    current = {entry.name: entry for entry in package.iterdir()} if package.is_dir() else {}
+    if set(current) == set(links) and all(entry.is_symlink() for entry in current.values()):
+        return view  # the same links as last time: mypy's cache stays valid
+    shutil.rmtree(view, ignore_errors=True)
+    package.mkdir(parents=True)
     for name, source in links.items():
         target = package / name
         try:
