@@ -79,8 +79,8 @@ class HuggingFaceTokenArgs:
 
     Three modes:
     * ``value`` set (a Pulumi secret): the component creates the SSM SecureString
-      ``config.transcription.hf_token_ssm_path`` if that is set, else ``/podwhisperer/<pipeline name>/hf_token``
-      (so stacks and pipelines never share, or delete, each other's token);
+      ``config.transcription.hf_token_ssm_path`` if that is set, else ``/podwhisperer/<name>-<hash of project
+      and stack>/hf_token`` (so stacks and pipelines never share, or delete, each other's token);
     * no ``value`` but ``config.transcription.hf_token_ssm_path`` set explicitly: that existing parameter is
       used (and read at deploy time for the image build's secret, unless ``build_secret`` is off);
     * neither (the default): **no token** — no parameter, no lookup, no secret in the task or the build;
@@ -135,7 +135,8 @@ class LambdaArgs:
     retention_days: int = 14
     """Days a finished durable execution's history is kept (1..90)."""
     bundle_path: str | None = None
-    """A prebuilt zip (see ``components/bundle.py``); default: build it under ``.cache/``."""
+    """A prebuilt zip (see ``components/bundle.py``); default: build it under the cache folder
+    (``$PODWHISPERER_CACHE_DIR``, else ``~/.cache/podwhisperer``) from the installed package."""
     bundle_boto3: bool = False
     """Bundle boto3/botocore instead of using the runtime's (adds ~15 MB to the zip)."""
 

@@ -156,8 +156,9 @@ def test_models_are_downloaded_before_the_source_is_copied(tmp_path: Path) -> No
     """A code edit must not invalidate the multi-GB model layer: the download step sees only its own script."""
     text = DOCKERFILE.read_text()
     download = text.index("python /tmp/download_models.py")
-    assert download < text.index("COPY worker/ /src/worker/") < text.index("pip install --no-deps /src")
-    assert "source=worker/download_models.py" in text
+    # (the build context is podwhisperer.components.image_context's: the package under podwhisperer/)
+    assert download < text.index("COPY podwhisperer/ /src/podwhisperer/") < text.index("pip install --no-deps /src")
+    assert "source=podwhisperer/worker/download_models.py" in text
     # ... so the script must run with the standard library alone (no site-packages, no podwhisperer).
     script = shutil.copy(DOCKERFILE.parent / "download_models.py", tmp_path / "download_models.py")
     result = subprocess.run([sys.executable, "-I", "-S", script, "--model", "tiny.en", "--token-file",
