@@ -26,7 +26,8 @@ from podwhisperer.components.sources import CACHE_ENV, cache_root
 REPO = Path(__file__).resolve().parents[1]
 TESTS = REPO / "tests"
 MAPPED = ("components", "runtime", "worker")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (REPO / ".git").exists(), reason="needs a git checkout (git ls-files, clone)")]
 
 
 def tree_files(root: Path) -> list[str]:
@@ -107,9 +108,12 @@ def test_no_tracked_symlinks_and_a_symlinks_false_clone_builds_every_module(tmp_
 
 
 def test_wheel_holds_the_working_tree(wheel: Path) -> None:
-    names = set(zipfile.ZipFile(wheel).namelist())
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
     assert modules_of_checkout(REPO) - names == set()
     assert {name.split("/")[0] for name in names} == {"podwhisperer", "podwhisperer-0.1.0.dist-info"}
+    entry_points = archive.read("podwhisperer-0.1.0.dist-info/entry_points.txt").decode()
+    assert "podwhisperer = podwhisperer.cli:main" in entry_points
 
 
 def test_installed_command_and_module_entry_point(venv: Path, tmp_path: Path) -> None:
