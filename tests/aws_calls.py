@@ -148,10 +148,25 @@ def requirements(call: ApiCall) -> list[Requirement]:
     if call.service == "bedrock-runtime" and op in ("Converse", "InvokeModel", "ConverseStream",
                                                      "InvokeModelWithResponseStream"):
         action = "bedrock:InvokeModelWithResponseStream" if "Stream" in op else "bedrock:InvokeModel"
-        from podwhisperer.components.iam import bedrock_model_arns
-
-        return [Requirement(action, bedrock_model_arns(p["modelId"], call.region, ACCOUNT)[0])]
+        return [Requirement(action, arn) for arn in _model_resources(p["modelId"], call.region)]
     return [Requirement(f"{call.signing_name}:{op}", "*unmapped*")]  # fails until it is mapped here
+
+
+_GEO_PROFILES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global.")
+_SOME_OTHER_REGION = "ap-south-2"
+
+
+def _model_resources(model_id: str, region: str) -> list[str]:
+    """What Bedrock authorizes for a Converse call (written independently of components/iam.py): a
+    cross-region inference profile needs the profile in the caller's region *and* the foundation model in
+    whichever region the profile routes to (modelled as a region the caller does not know)."""
+    if model_id.startswith("arn:"):
+        return [model_id]
+    if model_id.startswith(_GEO_PROFILES):
+        base = model_id.split(".", 1)[1]
+        return [f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{model_id}",
+                f"arn:aws:bedrock:{_SOME_OTHER_REGION}::foundation-model/{base}"]
+    return [f"arn:aws:bedrock:{region}::foundation-model/{model_id}"]
 
 
 def _bus_arn(bus: str, region: str) -> str:

@@ -7,6 +7,8 @@ and that every action the component grants exists.
 
 from __future__ import annotations
 
+from typing import Any
+
 import botocore.session
 import pulumi_mocks
 import pytest
@@ -21,6 +23,7 @@ IAM_ONLY_ACTIONS = {
 }
 """Documented IAM actions that are not the name of an API operation (AWS Service Authorization Reference)."""
 CONFIG = PipelineConfig().to_json()
+LLM = {"model_id": "eu.anthropic.claude-sonnet-4-20250514-v1:0"}
 
 
 def real_actions() -> set[str]:
@@ -35,13 +38,42 @@ def real_actions() -> set[str]:
 
 
 def test_every_granted_action_is_a_real_iam_action() -> None:
-    mocks = two_pipelines()
     known = real_actions()
-    granted = {a for r in mocks.of_type("aws:iam/rolePolicy:RolePolicy")
+    granted = {a for mocks in (two_pipelines(), every_statement())
+               for r in mocks.of_type("aws:iam/rolePolicy:RolePolicy")
                for s in pulumi_mocks.policy(r.inputs["policy"])["Statement"]
                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
-    assert granted and {a for a in granted if a.lower() not in known} == set()
+    assert {"bedrock:InvokeModel", "kms:Decrypt", "ssm:GetParameters", "iam:PassRole"} <= granted
+    assert {a for a in granted if a.lower() not in known} == set()
     assert "lambda:checkpointdurableexecutions" not in known  # the predecessor's misspelt grant
+
+
+def every_statement() -> Any:
+    """A pipeline whose roles carry every optional statement: LLM, existing token with a customer KMS key."""
+    from test_deploy_checks import deploy, pipeline_args
+
+    from podwhisperer.components.args import HuggingFaceTokenArgs
+    from podwhisperer.components.pipeline import PodwhispererPipeline
+
+    config = {"llm_refinement": LLM, "transcription": {"hf_token_ssm_path": "/shared/hf_token"}}
+    key = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    return deploy(lambda: PodwhispererPipeline("pod", pipeline_args(
+        config=config, hf_token=HuggingFaceTokenArgs(kms_key_arn=key))))
+
+
+def converse(model_id: str, region: str) -> ApiCall:
+    return ApiCall("lambda", "bedrock-runtime", "bedrock", "Converse", {"modelId": model_id}, region)
+
+
+@pytest.mark.parametrize("model_id", ["eu.anthropic.claude-sonnet-4-20250514-v1:0",
+                                      "anthropic.claude-3-haiku-20240307-v1:0"])
+def test_the_configured_model_may_be_called_through_its_profile(model_id: str) -> None:
+    config = PipelineConfig.model_validate({"llm_refinement": {"model_id": model_id, "region": "eu-central-1"}})
+    denied, _ = denied_calls([converse(model_id, "eu-central-1")], config.to_json())
+    assert denied == []
+    other = "eu.meta.llama3-2-3b-instruct-v1:0"
+    denied, _ = denied_calls([converse(other, "eu-central-1")], config.to_json())
+    assert len(denied) == 2  # neither the profile nor the model behind it
 
 
 def head(key: str, status: int, principal: str = "lambda") -> ApiCall:
