@@ -63,13 +63,30 @@ def modules_of_checkout(root: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel built from a copy of the working tree (so a build never writes into the checkout)."""
-    source = tmp_path_factory.mktemp("source")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the working tree (so a build never writes into the checkout)."""
+    copy = tmp_path_factory.mktemp("source")
     for name in tree_files(REPO):
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, source / name)
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, copy / name)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def wheel(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(source, tmp_path_factory.mktemp("dist"))
+
+
+def test_a_checkout_on_pythonpath_wins_over_an_editable_install(source: Path, tmp_path: Path) -> None:
+    """How other checkouts (worktrees, CI) run their tests: PYTHONPATH=<checkout> with this environment,
+    whose editable install points at another checkout. Every mapped sub-package comes from the first."""
+    code = ("import podwhisperer.runtime.config as r, podwhisperer.worker.poller as w, "
+            "podwhisperer.components.args as c; print(r.__file__); print(w.__file__); print(c.__file__)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(source)}, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [Path(line).relative_to(source).as_posix() for line in result.stdout.split()] == [
+        "runtime/config.py", "worker/poller.py", "components/args.py"]
 
 
 @pytest.fixture(scope="module")
