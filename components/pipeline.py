@@ -24,6 +24,7 @@ from podwhisperer.components.bundle import build_lambda_bundle
 from podwhisperer.components.function import PipelineFunction, create_function
 from podwhisperer.components.image import create_worker_image
 from podwhisperer.components.network import create_network
+from podwhisperer.runtime import contracts
 from podwhisperer.runtime.config import PipelineConfig
 
 __all__ = ["PodwhispererPipeline", "PodwhispererPipelineArgs", "config_env_value"]
@@ -152,8 +153,8 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         bundle = Path(args.lambda_.bundle_path) if args.lambda_.bundle_path else build_lambda_bundle(
             bundle_boto3=args.lambda_.bundle_boto3)
         env: dict[str, pulumi.Input[str]] = {
-            "PODWHISPERER_CONFIG": config_env_value(config), "BUCKET_NAME": bucket.name,
-            "QUEUE_URL": queues.jobs.url, "POWERTOOLS_SERVICE_NAME": "podwhisperer"}
+            contracts.CONFIG_ENV: config_env_value(config), contracts.BUCKET_ENV: bucket.name,
+            contracts.QUEUE_URL_ENV: queues.jobs.url, "POWERTOOLS_SERVICE_NAME": "podwhisperer"}
         return create_function(name, config=config, args=args.lambda_, code=pulumi.FileArchive(str(bundle)),
                                bucket_name=bucket.name, role_arn=role.arn, env=env,
                                log_retention_days=args.log_retention_days, tags=self._tags, opts=self._child)
@@ -184,8 +185,8 @@ class PodwhispererPipeline(pulumi.ComponentResource):
             description="podwhisperer GPU worker (ECS agent: image pull, logs, HF token)")
         # The idle timeout and max receive count reach the worker inside PODWHISPERER_CONFIG (worker.*).
         env: dict[str, pulumi.Input[str]] = {
-            "PODWHISPERER_CONFIG": config_env_value(config), "QUEUE_URL": queues.jobs.url,
-            "BUCKET_NAME": bucket.name, "DEAD_LETTER_QUEUE_URL": queues.jobs_dlq.url,
+            contracts.CONFIG_ENV: config_env_value(config), contracts.QUEUE_URL_ENV: queues.jobs.url,
+            contracts.BUCKET_ENV: bucket.name, contracts.DEAD_LETTER_QUEUE_URL_ENV: queues.jobs_dlq.url,
             "AWS_REGION": ctx.region, "AWS_DEFAULT_REGION": ctx.region}
         containers = worker_service.container_definitions(image=image.uri, env=env, hf_token_parameter_arn=token_arn,
                                                           log_group=log_group.name, region=ctx.region)

@@ -30,6 +30,7 @@ from podwhisperer.components.args import PodwhispererPipelineArgs
 from podwhisperer.components.network import Network
 from podwhisperer.components.permissions import infrastructure_statements
 from podwhisperer.runtime.config import InstanceRequirements, PipelineConfig
+from podwhisperer.runtime.contracts import HF_TOKEN_ENV
 
 CONTAINER_NAME = "worker"
 STOP_TIMEOUT_SECONDS = 120  # SIGTERM → SIGKILL: time for the worker to release its message and exit
@@ -126,7 +127,7 @@ def container_definitions(*, image: pulumi.Input[str], env: Mapping[str, pulumi.
         "resourceRequirements": [{"type": "GPU", "value": "1"}],
         "environment": [{"name": key, "value": value} for key, value in sorted(v["env"].items())],
         # No token: no secret at all (ECS would refuse to start a task whose secret does not exist).
-        "secrets": [{"name": "HF_TOKEN", "valueFrom": v["token"]}] if v["token"] else [],
+        "secrets": [{"name": HF_TOKEN_ENV, "valueFrom": v["token"]}] if v["token"] else [],
         "stopTimeout": STOP_TIMEOUT_SECONDS,
         "logConfiguration": {"logDriver": "awslogs", "options": {
             "awslogs-group": v["logs"], "awslogs-region": v["region"], "awslogs-stream-prefix": "worker"}},
