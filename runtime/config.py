@@ -250,6 +250,11 @@ class CaptionsConfig(_Section):
     vtt_voice_tags: bool = Field(False, description="Mark speakers in VTT with <v Name> voice spans.")
     max_chars_per_line: PositiveInt = Field(42, description="Cue text is wrapped into balanced lines.")
     max_lines_per_cue: Annotated[int, Field(ge=1, le=3)] = 2
+    reading_speed_timing: bool = Field(
+        False, description="Keep cues on screen long enough to read: extend them into pauses and borrow time from "
+        "slower neighbours (at most 7 s, never overlapping). Highlight cues follow the words and are not retimed.")
+    target_chars_per_second: Annotated[float, Field(ge=5, le=40)] = Field(
+        17.0, description="Reading speed the timing aims for (Netflix's adult template: 17).")
 
 
 class NotificationConfig(_Section):

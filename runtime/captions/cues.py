@@ -20,6 +20,7 @@ from podwhisperer.runtime.captions.formatting import (
     speaker_prefix,
     voice_name,
 )
+from podwhisperer.runtime.captions.reading_speed import ReadingSpeed, retime
 from podwhisperer.runtime.captions.timestamps import to_milliseconds
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.line_layout import LineRange, layout_pages
@@ -49,12 +50,16 @@ class CueStyle:
     highlight: bool
     tags: tuple[str, str]
     voice_tags: bool
+    reading_speed: ReadingSpeed | None = None
+    """Retime cues for reading (basic mode only: highlight cues follow the words)."""
 
     @classmethod
     def from_config(cls, cfg: CaptionsConfig, *, voice_tags: bool = False) -> CueStyle:
         return cls(max_chars=cfg.max_chars_per_line, max_lines=cfg.max_lines_per_cue,
                    speaker_mode=cfg.include_speaker_names, highlight=cfg.highlight_words,
-                   tags=highlight_tags(cfg.highlight_with), voice_tags=voice_tags)
+                   tags=highlight_tags(cfg.highlight_with), voice_tags=voice_tags,
+                   reading_speed=ReadingSpeed(target_cps=cfg.target_chars_per_second)
+                   if cfg.reading_speed_timing else None)
 
 
 @dataclass(slots=True)
@@ -97,6 +102,9 @@ def build_cues(transcript: Transcript, style: CueStyle) -> list[Cue]:
             cues.extend(segment_cues)
             floor = segment_cues[-1].end
             previous = speaker
+    if style.reading_speed is not None and not style.highlight and cues:
+        spans = retime([(cue.start, cue.end) for cue in cues], [cue.text for cue in cues], style.reading_speed)
+        cues = [Cue(start, end, cue.text) for (start, end), cue in zip(spans, cues, strict=True)]
     return cues
 
 
