@@ -257,6 +257,77 @@ class CaptionsConfig(_Section):
         17.0, description="Reading speed the timing aims for (Netflix's adult template: 17).")
 
 
+class EpisodeConfig(_Section):
+    """This episode's title and description (usually from a per-episode context file, not the stack config)."""
+
+    title: str | None = Field(None, description="Episode title: the page, the show notes and the chapters file.")
+    description: str | None = Field(None, description="What the episode is about; helps the LLM steps.")
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(("https://", "http://")) or len(value.split("://", 1)[1].strip("/")) == 0:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+class PublishingConfig(_Section):
+    """Files made for podcast apps, feeds and websites, and the public URLs they are served from."""
+
+    generate_podcast_json: bool = Field(True, description="Podcasting 2.0 JSON transcript (application/json).")
+    podcast_json_word_level: bool = Field(
+        False, description="One JSON segment per word (word-by-word highlighting) instead of one per cue.")
+    generate_podcast_html: bool = Field(True, description="Podcasting 2.0 HTML transcript (<cite>, <time>, <p>).")
+    generate_transcript_page: bool = Field(
+        True, description="<name>_transcript.html: a self-contained page with a player and a clickable transcript.")
+    generate_rss_snippet: bool = Field(
+        True, description="<name>_podcast.xml: <podcast:transcript> and <podcast:chapters> tags for the feed item.")
+    public_base_url: str | None = Field(
+        None, description="Public URL of the output folder (e.g. a CDN in front of output/); the RSS snippet's URLs "
+        "start with it. Null writes names relative to the output folder.")
+    audio_base_url: str | None = Field(
+        None, description="Public URL of the folder holding the episode audio, for the page's player. Null: the page "
+        "plays the audio file of the same name next to it.")
+
+    @field_validator("public_base_url", "audio_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+
+class ChaptersConfig(_Section):
+    """Chapters, summary, show notes and keywords from a Bedrock model (same Converse API as refinement)."""
+
+    enabled: bool = True
+    model_id: str | None = Field(
+        None, description="Bedrock model for chapters; null uses llm_refinement.model_id. Without either, an offline "
+        "fallback places chapters at long pauses (titled by their first words) and skips the summary and show notes.")
+    region: str | None = Field(None, description="Bedrock region; null derives it from the model id.")
+    min_chapter_seconds: Annotated[float, Field(ge=0)] = Field(
+        60.0, description="Chapters start at least this far apart.")
+    max_chapters: Annotated[int, Field(ge=1, le=100)] = 20
+    chunk_max_words: Annotated[int, Field(ge=200)] = Field(
+        6000, description="Words per request; longer episodes are summarised chunk by chunk, then combined.")
+    max_tokens: Annotated[int, Field(ge=256)] = 2048
+    temperature: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    offline_fallback: bool = Field(True, description="Without a model, still write pause-based chapters.")
+    on_error: Literal["skip", "fail"] = Field(
+        "skip", description="A malformed answer is asked again once; then skip these outputs (reported) or fail.")
+
+    def resolved_model(self, refinement: LlmRefinementConfig | None) -> str | None:
+        return self.model_id or (refinement.model_id if refinement else None)
+
+    def resolved_region(self, refinement: LlmRefinementConfig | None, default: str = "us-east-1") -> str:
+        if self.region:
+            return self.region
+        if not self.model_id and refinement is not None:
+            return refinement.resolved_region(default)
+        model = self.resolved_model(refinement)
+        return region_from_model_id(model, default) if model else default
+
+
 class NotificationConfig(_Section):
     """EventBridge events on completion and failure."""
 
@@ -359,6 +430,9 @@ class PipelineConfig(_Section):
     timing_gaps: TimingGapsConfig = Field(default_factory=TimingGapsConfig)
     normalization: NormalizationConfig = Field(default_factory=NormalizationConfig)
     captions: CaptionsConfig = Field(default_factory=CaptionsConfig)
+    publishing: PublishingConfig = Field(default_factory=PublishingConfig)
+    chapters: ChaptersConfig = Field(default_factory=ChaptersConfig)
+    episode: EpisodeConfig = Field(default_factory=EpisodeConfig)
     notification: NotificationConfig = Field(default_factory=NotificationConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
