@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Prepare a fresh machine: system packages (ffmpeg, espeak-ng, sox) and the .venv with the given requirements file.
+# Prepare a fresh machine: system packages (ffmpeg, espeak-ng, sox; chromium and its driver for the transcript
+# page test) and the .venv with the given requirements file.
 # Usage: scripts/bootstrap.sh [requirements-file]   (default: requirements-dev.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements="${1:-requirements-dev.txt}"
 
 missing=()
-for tool in ffmpeg ffprobe espeak-ng sox; do
+for tool in ffmpeg ffprobe espeak-ng sox chromium chromedriver; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -14,7 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq ffmpeg espeak-ng sox >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq ffmpeg espeak-ng sox chromium chromium-driver >/dev/null
 fi
 
 python="${PYTHON:-python3}"
