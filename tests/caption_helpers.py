@@ -10,8 +10,17 @@ from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.line_layout import layout_pages
 from podwhisperer.runtime.transcript import Transcript
 
-DEFAULT = CaptionsConfig()
-HIGHLIGHT = CaptionsConfig(highlight_words=True)
+PREDECESSOR_LAYOUT = {"vtt_voice_tags": False, "reading_speed_timing": False}
+"""The predecessor's cue layout (a ``Name:`` prefix in VTT too, cue times exactly as spoken): the parity
+checklist tests are written against it. Since issue #8 the defaults are voice tags and reading-speed
+timing; those have their own tests (test_vtt.py, test_reading_speed.py)."""
+DEFAULT = CaptionsConfig(**PREDECESSOR_LAYOUT)
+
+
+def legacy(**settings: object) -> CaptionsConfig:
+    """Caption settings on the predecessor's layout (see PREDECESSOR_LAYOUT)."""
+    return CaptionsConfig.model_validate({**PREDECESSOR_LAYOUT, **settings})
+HIGHLIGHT = CaptionsConfig(highlight_words=True, **PREDECESSOR_LAYOUT)
 
 
 def t(*segments: dict[str, Any]) -> Transcript:

@@ -71,7 +71,10 @@ def test_cfg07_captions_defaults() -> None:
     c = parse_config({}).captions
     assert (c.generate_vtt, c.generate_srt, c.generate_simplified_json) == (True, True, True)
     assert (c.highlight_words, c.highlight_with, c.include_speaker_names) == (False, "underline", "when-changes")
-    assert (c.generate_text, c.generate_markdown, c.vtt_voice_tags) == (True, True, False)
+    # Changed deliberately (issue #8): voice tags and reading-speed timing are on by default.
+    assert (c.generate_text, c.generate_markdown, c.vtt_voice_tags, c.reading_speed_timing) == (True, True, True, True)
+    assert (c.generate_podcast_json, c.generate_podcast_html, c.generate_transcript_page, c.generate_rss_snippet,
+            c.generate_chapters, c.podcast_json_word_level) == (True, True, True, True, True, False)
 
 
 def test_cfg08_captions_override_keeps_rest() -> None:

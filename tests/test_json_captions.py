@@ -50,8 +50,9 @@ def test_jsn05_speakers_from_words() -> None:
     assert sorted(data["speakers"].values()) == ["Alice", "Bob"]
 
 
-def test_jsn06_default_speaker() -> None:
-    assert parsed({"start": 0, "end": 1, "text": "Hello"})["speakers"] == {"spk_0": "SPEAKER_00"}
+def test_jsn06_no_speaker_map_without_diarization() -> None:
+    """Changed deliberately (issue #8): the predecessor made up {"spk_0": "SPEAKER_00"} without speakers."""
+    assert parsed({"start": 0, "end": 1, "text": "Hello"})["speakers"] == {}
 
 
 def test_jsn07_diarization_names_kept() -> None:
@@ -61,7 +62,7 @@ def test_jsn07_diarization_names_kept() -> None:
 
 
 def test_jsn08_empty_transcript() -> None:
-    assert parsed() == {"speakers": {"spk_0": "SPEAKER_00"}, "segments": []}
+    assert parsed() == {"speakers": {}, "segments": []}
 
 
 def test_jsn09_segment_speaker_from_first_word() -> None:
@@ -71,8 +72,9 @@ def test_jsn09_segment_speaker_from_first_word() -> None:
     assert data["speakers"]["spk_0"] == "Alice"
 
 
-def test_jsn10_fallback_label() -> None:
-    assert parsed({"start": 0, "end": 1, "text": "Hello"})["segments"][0]["speakerLabel"] == "spk_0"
+def test_jsn10_unknown_speaker_has_a_null_label() -> None:
+    """Changed deliberately (issue #8): the predecessor labelled it spk_0."""
+    assert parsed({"start": 0, "end": 1, "text": "Hello"})["segments"][0]["speakerLabel"] is None
 
 
 def test_jsn11_pretty_printed_without_trailing_newline() -> None:
@@ -82,12 +84,13 @@ def test_jsn11_pretty_printed_without_trailing_newline() -> None:
                     "    }\n  ]\n}")
 
 
-def test_unlabelled_segment_gets_its_own_label() -> None:
-    """Defect 5: the predecessor labelled the SPEAKER_00 fallback spk_0, i.e. another person."""
+def test_unlabelled_segment_is_not_given_someone_elses_label() -> None:
+    """Defect 5: the predecessor labelled the SPEAKER_00 fallback spk_0, i.e. another person. Since issue #8 an
+    unlabelled segment has no label at all (it was a made-up SPEAKER_00 before)."""
     data = parsed({"start": 0, "end": 1, "text": "Hello", "speaker": "Alice"},
                   {"start": 1, "end": 2, "text": "Who said this?"})
-    assert data["speakers"] == {"spk_0": "Alice", "spk_1": "SPEAKER_00"}
-    assert [s["speakerLabel"] for s in data["segments"]] == ["spk_0", "spk_1"]
+    assert data["speakers"] == {"spk_0": "Alice"}
+    assert [s["speakerLabel"] for s in data["segments"]] == ["spk_0", None]
 
 
 def test_non_ascii_is_written_verbatim() -> None:

@@ -85,6 +85,6 @@ def test_every_raw_transcript_shape_refines_into_outputs_that_parse(payload: str
     webvtt.from_string(result.captions["vtt"])
     list(srt.parse(result.captions["srt"]))
     captions = json.loads(result.captions["json"])
-    assert {segment["speakerLabel"] for segment in captions["segments"]} <= set(captions["speakers"])
+    assert {segment["speakerLabel"] for segment in captions["segments"]} - {None} <= set(captions["speakers"])
     assert all(not math.isnan(w.start or 0) and (w.start is None or w.start <= (w.end or 0))
                for w in result.refined.words())

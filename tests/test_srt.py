@@ -6,10 +6,9 @@ import re
 from itertools import pairwise
 
 import srt
-from caption_helpers import DEFAULT, HIGHLIGHT, seg, t
+from caption_helpers import DEFAULT, HIGHLIGHT, legacy, seg, t
 
 from podwhisperer.runtime.captions import render_srt
-from podwhisperer.runtime.config import CaptionsConfig
 
 
 def numbers(document: str) -> list[int]:
@@ -42,13 +41,13 @@ def test_srt04_speaker_when_changes() -> None:
 
 def test_srt05_speaker_always() -> None:
     doc = render_srt(t(seg(0, 1, "Hello", "Alice"), seg(1, 2, "World", "Alice")),
-                     CaptionsConfig(include_speaker_names="always"))
+                     legacy(include_speaker_names="always"))
     assert "\nAlice: Hello\n" in doc and "\nAlice: World\n" in doc
 
 
 def test_srt06_speaker_never() -> None:
     doc = render_srt(t(seg(0, 1, "Hello", "Alice"), seg(1, 2, "World", "Bob")),
-                     CaptionsConfig(include_speaker_names="never"))
+                     legacy(include_speaker_names="never"))
     assert "Alice:" not in doc and "Bob:" not in doc
 
 
@@ -86,7 +85,7 @@ def test_srt12_empty_transcript() -> None:
 
 
 def test_srt13_escaping() -> None:
-    doc = render_srt(t(seg(0, 1, "Tom & Jerry < Friends > enemies")), CaptionsConfig(include_speaker_names="never"))
+    doc = render_srt(t(seg(0, 1, "Tom & Jerry < Friends > enemies")), legacy(include_speaker_names="never"))
     assert "\nTom &amp; Jerry &lt; Friends &gt; enemies\n" in doc
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import webvtt
-from caption_helpers import DEFAULT, HIGHLIGHT, seg, t
+from caption_helpers import DEFAULT, HIGHLIGHT, legacy, seg, t
 
 from podwhisperer.runtime.captions import render_vtt
 from podwhisperer.runtime.config import CaptionsConfig
@@ -47,14 +47,14 @@ def test_vtt04_speaker_when_changes() -> None:
 
 def test_vtt05_speaker_always() -> None:
     vtt = render_vtt(t(seg(0, 1, "Hello", "Alice"), seg(1, 2, "World", "Alice")),
-                     CaptionsConfig(include_speaker_names="always"))
+                     legacy(include_speaker_names="always"))
     assert "\nAlice: Hello\n" in vtt
     assert "\nAlice: World\n" in vtt
 
 
 def test_vtt06_speaker_never() -> None:
     vtt = render_vtt(t(seg(0, 1, "Hello", "Alice"), seg(1, 2, "World", "Bob")),
-                     CaptionsConfig(include_speaker_names="never"))
+                     legacy(include_speaker_names="never"))
     assert "Alice:" not in vtt and "Bob:" not in vtt
     assert "\nHello\n" in vtt and "\nWorld\n" in vtt
 
@@ -71,12 +71,12 @@ def test_vtt08_highlight_underline() -> None:
 
 def test_vtt09_highlight_bold() -> None:
     one = seg(0, 1, "Hello", "Alice", words=[{"word": "Hello", "start": 0, "end": 1, "speaker": "Alice"}])
-    assert "<b>Hello</b>" in render_vtt(t(one), CaptionsConfig(highlight_words=True, highlight_with="bold"))
+    assert "<b>Hello</b>" in render_vtt(t(one), legacy(highlight_words=True, highlight_with="bold"))
 
 
 def test_vtt10_highlight_italic() -> None:
     one = seg(0, 1, "Hello", "Alice", words=[{"word": "Hello", "start": 0, "end": 1, "speaker": "Alice"}])
-    assert "<i>Hello</i>" in render_vtt(t(one), CaptionsConfig(highlight_words=True, highlight_with="italic"))
+    assert "<i>Hello</i>" in render_vtt(t(one), legacy(highlight_words=True, highlight_with="italic"))
 
 
 def test_vtt11_filler_cue_between_words() -> None:
@@ -102,10 +102,10 @@ def test_vtt13_empty_transcript() -> None:
 
 
 def test_vtt14_escaping() -> None:
-    vtt = render_vtt(t(seg(0, 1, "Tom & Jerry < Friends > enemies")), CaptionsConfig(include_speaker_names="never"))
+    vtt = render_vtt(t(seg(0, 1, "Tom & Jerry < Friends > enemies")), legacy(include_speaker_names="never"))
     assert "\nTom &amp; Jerry &lt; Friends &gt; enemies\n" in vtt
-    # With the default prefix the 43 visible characters wrap; escaping applies on every line.
-    wrapped = render_vtt(t(seg(0, 1, "Tom & Jerry < Friends > enemies")), DEFAULT)
+    # With a speaker prefix the 43 visible characters wrap; escaping applies on every line.
+    wrapped = render_vtt(t(seg(0, 1, "Tom & Jerry < Friends > enemies", "SPEAKER_00")), DEFAULT)
     assert "\nSPEAKER_00: Tom &amp; Jerry\n&lt; Friends &gt; enemies\n" in wrapped
 
 
@@ -124,8 +124,11 @@ def test_vtt17_segment_speaker_used_when_words_lack_one() -> None:
     assert "Alice: Hello" in render_vtt(t(one), DEFAULT)
 
 
-def test_vtt18_fallback_speaker() -> None:
-    assert "\nSPEAKER_00: Hello\n" in render_vtt(t(seg(0, 1, "Hello")), DEFAULT)
+def test_vtt18_no_made_up_speaker_without_diarization() -> None:
+    """Changed deliberately (issue #8): the predecessor prefixed 'SPEAKER_00: ' when nobody was diarized."""
+    for cfg in (DEFAULT, CaptionsConfig(), CaptionsConfig(include_speaker_names="always")):
+        vtt = render_vtt(t(seg(0, 1, "Hello"), seg(1, 2, "again")), cfg)
+        assert "SPEAKER" not in vtt and "<v" not in vtt and "\nHello\n" in vtt
 
 
 def test_vtt19_exact_two_segment_document() -> None:
@@ -170,7 +173,7 @@ def test_overlapping_words_do_not_overlap_cues() -> None:
 
 def test_long_cue_is_wrapped_into_two_balanced_lines() -> None:
     text = "So what we did was move the whole pipeline onto a single GPU worker"
-    vtt = render_vtt(t(seg(0, 4, text, "Alice")), CaptionsConfig(include_speaker_names="never"))
+    vtt = render_vtt(t(seg(0, 4, text, "Alice")), legacy(include_speaker_names="never"))
     assert "\nSo what we did was move the whole\npipeline onto a single GPU worker\n" in vtt
 
 
@@ -195,7 +198,7 @@ def test_text_too_long_for_one_cue_is_split_over_time() -> None:
 def test_highlight_lines_are_wrapped_by_visible_characters() -> None:
     text = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
     words = [{"word": w, "start": i, "end": i + 1} for i, w in enumerate(text.split())]
-    vtt = render_vtt(t(seg(0, 10, text, "Alice", words=words)), CaptionsConfig(highlight_words=True,
+    vtt = render_vtt(t(seg(0, 10, text, "Alice", words=words)), legacy(highlight_words=True,
                                                                                include_speaker_names="never"))
     for block in vtt.split("\n\n")[1:]:
         for line in block.split("\n")[1:]:
@@ -209,6 +212,25 @@ def test_voice_tags_replace_the_prefix() -> None:
     assert "\n<v Bob>Hi</v>\n" in vtt
     assert "\n<v Bob>Yes</v>\n" in vtt  # voice spans mark every cue: they are metadata, not visible text
     assert ": " not in vtt
+
+
+def test_voice_tags_are_the_default_and_srt_keeps_the_name_prefix() -> None:
+    from podwhisperer.runtime.captions import render_srt
+
+    segments = t(seg(0, 2, "Hello", "Ada"), seg(2, 4, "Hi", "Grace"), seg(4, 6, "Bye", "Grace"))
+    vtt = render_vtt(segments, CaptionsConfig())
+    assert "\n<v Ada>Hello</v>\n" in vtt and "\n<v Grace>Hi</v>\n" in vtt and ": " not in vtt
+    srt = render_srt(segments, CaptionsConfig())
+    assert "\nAda: Hello\n" in srt and "\nGrace: Hi\n" in srt and "\nBye\n" in srt
+
+
+def test_line_length_per_format() -> None:
+    from podwhisperer.runtime.captions import render_srt
+
+    text = "So what we did was move the whole pipeline onto one GPU"  # 56 characters
+    cfg = CaptionsConfig(include_speaker_names="never", srt_max_chars_per_line=32, vtt_max_chars_per_line=65)
+    assert max(len(line) for line in render_srt(t(seg(0, 6, text)), cfg).split("\n")) <= 32
+    assert f"\n{text}\n" in render_vtt(t(seg(0, 6, text)), cfg)
 
 
 def test_voice_tags_respect_never() -> None:

@@ -54,8 +54,8 @@ class CueStyle:
     """Retime cues for reading (basic mode only: highlight cues follow the words)."""
 
     @classmethod
-    def from_config(cls, cfg: CaptionsConfig, *, voice_tags: bool = False) -> CueStyle:
-        return cls(max_chars=cfg.max_chars_per_line, max_lines=cfg.max_lines_per_cue,
+    def from_config(cls, cfg: CaptionsConfig, *, voice_tags: bool = False, max_chars: int | None = None) -> CueStyle:
+        return cls(max_chars=max_chars or cfg.max_chars_per_line, max_lines=cfg.max_lines_per_cue,
                    speaker_mode=cfg.include_speaker_names, highlight=cfg.highlight_words,
                    tags=highlight_tags(cfg.highlight_with), voice_tags=voice_tags,
                    reading_speed=ReadingSpeed(target_cps=cfg.target_chars_per_second)
@@ -121,7 +121,7 @@ def timing_lines(cues: Sequence[Cue], separator: str) -> list[str]:
             for start, end, _ in cues]
 
 
-def _segment_cues(segment: Segment, style: CueStyle, prefix: str, speaker: str, floor: int) -> list[Cue]:
+def _segment_cues(segment: Segment, style: CueStyle, prefix: str, speaker: str | None, floor: int) -> list[Cue]:
     word_tokens, word_times = _timed_tokens(segment) if style.highlight and segment.words else ([], [])
     tokens = word_tokens or segment.text.split()
     if not tokens:
@@ -135,9 +135,9 @@ def _segment_cues(segment: Segment, style: CueStyle, prefix: str, speaker: str, 
     return _basic_cues(segment, layout, floor, None)
 
 
-def _layout(tokens: Sequence[str], style: CueStyle, prefix: str, speaker: str) -> _Layout:
+def _layout(tokens: Sequence[str], style: CueStyle, prefix: str, speaker: str | None) -> _Layout:
     """``prefix``: the ``"Name: "`` speaker label glued to the first line of every page (may be empty)."""
-    voice = voice_name(speaker) if style.voice_tags and style.speaker_mode != "never" else ""
+    voice = voice_name(speaker) if speaker and style.voice_tags and style.speaker_mode != "never" else ""
     pages = layout_pages(tokens, style.max_chars, style.max_lines, len(prefix))
     return _Layout(tokens, pages, escape_text(prefix), voice)
 

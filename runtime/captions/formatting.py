@@ -7,8 +7,6 @@ from typing import Literal
 
 from podwhisperer.runtime.transcript import Segment
 
-DEFAULT_SPEAKER = "SPEAKER_00"
-
 HighlightStyle = Literal["underline", "bold", "italic"]
 SpeakerMode = Literal["never", "always", "when-changes"]
 
@@ -28,13 +26,14 @@ def highlight_tags(style: HighlightStyle) -> tuple[str, str]:
     return f"<{letter}>", f"</{letter}>"
 
 
-def segment_speaker(segment: Segment) -> str:
-    """The segment's speaker, else its first word's, else ``SPEAKER_00``."""
+def segment_speaker(segment: Segment) -> str | None:
+    """The segment's speaker, else its first word's, else None: a transcript without diarization shows no
+    speaker (the predecessor made up ``SPEAKER_00``)."""
     if segment.speaker:
         return segment.speaker
     if segment.words and segment.words[0].speaker:
         return segment.words[0].speaker
-    return DEFAULT_SPEAKER
+    return None
 
 
 def speaker_label(speaker: str | None, previous: str | None, mode: SpeakerMode) -> str:

@@ -8,13 +8,13 @@ from typing import Any, cast
 
 import orjson
 
-from podwhisperer.runtime.captions.formatting import DEFAULT_SPEAKER, segment_speaker
+from podwhisperer.runtime.captions.formatting import segment_speaker
 from podwhisperer.runtime.config import CaptionsConfig
 from podwhisperer.runtime.transcript import Transcript
 
 
 def speaker_ids(transcript: Transcript) -> dict[str, str]:
-    """Speaker name → ``spk_N`` label for every name on segments or words and every resolved segment speaker.
+    """Speaker name → ``spk_N`` label for every name on segments or words; empty without diarization.
 
     Names are sorted in UTF-16 code-unit order (as JavaScript sorts), so labels match the predecessor's.
     """
@@ -23,8 +23,6 @@ def speaker_ids(transcript: Transcript) -> dict[str, str]:
     names.update(map(attrgetter("speaker"), words))
     names.discard(None)
     names.discard("")
-    if not names:
-        names.add(DEFAULT_SPEAKER)
     ordered = sorted(cast(set[str], names), key=lambda name: name.encode("utf-16-be"))
     return {name: f"spk_{index}" for index, name in enumerate(ordered)}
 
@@ -32,13 +30,15 @@ def speaker_ids(transcript: Transcript) -> dict[str, str]:
 def render_simplified_json(transcript: Transcript, cfg: CaptionsConfig) -> str:
     """``{"speakers": {"spk_0": name, ...}, "segments": [{speakerLabel, start, end, text}]}``, 2-space indent.
 
+    A segment nobody is known to speak has ``"speakerLabel": null``.
+
     ``cfg`` is accepted for a uniform renderer signature; highlight and label settings do not apply here.
     """
     labels = speaker_ids(transcript)
     document = {
         "speakers": {label: name for name, label in labels.items()},
         "segments": [
-            {"speakerLabel": labels[segment_speaker(segment)], "start": _number(segment.start),
+            {"speakerLabel": labels.get(segment_speaker(segment) or ""), "start": _number(segment.start),
              "end": _number(segment.end), "text": segment.text.strip()}
             for segment in transcript.segments
         ],

@@ -15,8 +15,8 @@ def render_srt(transcript: Transcript, cfg: CaptionsConfig) -> str:
 
 
 def srt_style(cfg: CaptionsConfig) -> CueStyle:
-    """SubRip cues: the caption settings (SRT has no voice tags)."""
-    return CueStyle.from_config(cfg)
+    """SubRip cues: the caption settings (SRT has no voice tags: a ``Name:`` prefix marks a speaker change)."""
+    return CueStyle.from_config(cfg, max_chars=cfg.srt_max_chars_per_line)
 
 
 def srt_document(cues: Sequence[Cue], timings: Sequence[str] | None = None) -> str:

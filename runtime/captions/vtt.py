@@ -16,7 +16,7 @@ def render_vtt(transcript: Transcript, cfg: CaptionsConfig) -> str:
 
 def vtt_style(cfg: CaptionsConfig) -> CueStyle:
     """WebVTT cues: the caption settings, with ``<v Name>`` voice tags when configured."""
-    return CueStyle.from_config(cfg, voice_tags=cfg.vtt_voice_tags)
+    return CueStyle.from_config(cfg, voice_tags=cfg.vtt_voice_tags, max_chars=cfg.vtt_max_chars_per_line)
 
 
 def vtt_document(cues: Sequence[Cue], timings: Sequence[str] | None = None) -> str:
