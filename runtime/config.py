@@ -247,11 +247,29 @@ class CaptionsConfig(_Section):
     highlight_words: bool = False
     highlight_with: Literal["underline", "bold", "italic"] = "underline"
     include_speaker_names: Literal["never", "always", "when-changes"] = "when-changes"
-    vtt_voice_tags: bool = Field(False, description="Mark speakers in VTT with <v Name> voice spans.")
+    vtt_voice_tags: bool = Field(
+        True, description="Mark speakers in VTT with <v Name> voice spans (Apple Podcasts reads speakers from them) "
+        "instead of a 'Name: ' prefix.")
     max_chars_per_line: PositiveInt = Field(42, description="Cue text is wrapped into balanced lines.")
+    vtt_max_chars_per_line: PositiveInt | None = Field(
+        None, description="Line length for VTT only (null: max_chars_per_line). Podcasting 2.0 suggests at most 65.")
+    srt_max_chars_per_line: PositiveInt | None = Field(
+        None, description="Line length for SRT only (null: max_chars_per_line). Podcasting 2.0 suggests 2 lines of "
+        "at most 32 characters for podcast SRT.")
     max_lines_per_cue: Annotated[int, Field(ge=1, le=3)] = 2
+    generate_podcast_json: bool = Field(True, description="Podcasting 2.0 JSON transcript (application/json).")
+    podcast_json_word_level: bool = Field(
+        False, description="One JSON segment per word (word-by-word highlighting) instead of one per cue.")
+    generate_podcast_html: bool = Field(True, description="Podcasting 2.0 HTML transcript (<cite>, <time>, <p>).")
+    generate_transcript_page: bool = Field(
+        True, description="<name>_transcript.html: a self-contained page with a player and a clickable transcript.")
+    generate_rss_snippet: bool = Field(
+        True, description="<name>_podcast.xml: <podcast:transcript> and <podcast:chapters> tags for the feed item.")
+    generate_chapters: bool = Field(
+        True, description="<name>_chapters.json (Podcasting 2.0 chapters) and <name>_show_notes.md when the chapters "
+        "step produced them (see the chapters section).")
     reading_speed_timing: bool = Field(
-        False, description="Keep cues on screen long enough to read: extend them into pauses and borrow time from "
+        True, description="Keep cues on screen long enough to read: extend them into pauses and borrow time from "
         "slower neighbours (at most 7 s, never overlapping). Highlight cues follow the words and are not retimed.")
     target_chars_per_second: Annotated[float, Field(ge=5, le=40)] = Field(
         17.0, description="Reading speed the timing aims for (Netflix's adult template: 17).")
@@ -273,16 +291,8 @@ def _http_url(value: str | None) -> str | None:
 
 
 class PublishingConfig(_Section):
-    """Files made for podcast apps, feeds and websites, and the public URLs they are served from."""
+    """The public URLs the published files are served from (which files: ``captions.generate_*``)."""
 
-    generate_podcast_json: bool = Field(True, description="Podcasting 2.0 JSON transcript (application/json).")
-    podcast_json_word_level: bool = Field(
-        False, description="One JSON segment per word (word-by-word highlighting) instead of one per cue.")
-    generate_podcast_html: bool = Field(True, description="Podcasting 2.0 HTML transcript (<cite>, <time>, <p>).")
-    generate_transcript_page: bool = Field(
-        True, description="<name>_transcript.html: a self-contained page with a player and a clickable transcript.")
-    generate_rss_snippet: bool = Field(
-        True, description="<name>_podcast.xml: <podcast:transcript> and <podcast:chapters> tags for the feed item.")
     public_base_url: str | None = Field(
         None, description="Public URL of the output folder (e.g. a CDN in front of output/); the RSS snippet's URLs "
         "start with it. Null writes names relative to the output folder.")
