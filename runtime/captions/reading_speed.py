@@ -8,9 +8,10 @@ speaker's cue is on screen for less time than it takes to read it. This pass mov
 1. end later, into the following pause, keeping ``gap_ms`` before the next cue and staying on at
    most ``max_hang_ms`` after its last word;
 2. start a little earlier, into the preceding pause (at most ``max_lead_ms`` before its first word);
-3. where it touches a neighbour with time to spare (one speaker running on), move their shared
-   boundary: the next cue then appears at most ``max_delay_ms`` after its first word, or the
-   previous one leaves at most ``max_lead_ms`` before its last word ends.
+3. where it touches a neighbour with time to spare (one speaker running on, or a pause already
+   used up), move their shared boundary (a small gap moves with it): the next cue then appears at
+   most ``max_delay_ms`` after its first word, or the previous one leaves at most ``max_lead_ms``
+   before its last word ends.
 
 The steps repeat a few times so spare time can travel across a run of touching cues. Every bound
 is relative to the cue's original times, so captions stay in sync with the voice. Cues never
@@ -61,7 +62,8 @@ class _Timeline:
         return self.hard_needs[i] - (self.ends[i] - self.starts[i])
 
     def touches_next(self, i: int, gap_ms: int) -> bool:
-        return i + 1 < len(self.starts) and self.starts[i + 1] - self.ends[i] < gap_ms
+        """True when no pause is left between cue ``i`` and the next (at most the small gap)."""
+        return i + 1 < len(self.starts) and self.starts[i + 1] - self.ends[i] <= gap_ms
 
 
 def retime(spans: Sequence[tuple[int, int]], texts: Sequence[str], rules: ReadingSpeed) -> list[tuple[int, int]]:
