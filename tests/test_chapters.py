@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, Speaker
-from podwhisperer.runtime.publish.chapters import (
+from podwhisperer.runtime.podcast.chapters import (
     Chapter,
     ChaptersResult,
     build_chapters_request,
@@ -20,7 +20,7 @@ from podwhisperer.runtime.publish.chapters import (
     publishable_chapters,
     render_chapters_json,
 )
-from podwhisperer.runtime.publish.chapters_bedrock import ChaptersStepError, chapters_with_bedrock
+from podwhisperer.runtime.podcast.chapters_bedrock import ChaptersStepError, chapters_with_bedrock
 from podwhisperer.runtime.transcript import Segment, Transcript
 from tests.publish_helpers import validate_schema
 

@@ -12,16 +12,16 @@ import webvtt
 from benchmarks.synthetic import make_transcript
 from podwhisperer.runtime.captions import render_vtt
 from podwhisperer.runtime.config import PipelineConfig
-from podwhisperer.runtime.publish import outputs
-from podwhisperer.runtime.publish.chapters import FALLBACK_NOTICE
-from podwhisperer.runtime.publish.chapters_stage import (
+from podwhisperer.runtime.podcast import outputs
+from podwhisperer.runtime.podcast.chapters import FALLBACK_NOTICE
+from podwhisperer.runtime.podcast.chapters_stage import (
     chapters_of,
     chapters_settings,
     fallback_settings,
     offline,
 )
-from podwhisperer.runtime.publish.outputs import Publication
-from podwhisperer.runtime.publish.rss import NAMESPACE
+from podwhisperer.runtime.podcast.outputs import Publication
+from podwhisperer.runtime.podcast.rss import NAMESPACE
 from podwhisperer.runtime.refine import refine_transcript
 from podwhisperer.runtime.transcript import Transcript
 from tests.publish_helpers import parse_html, validate_schema

@@ -7,12 +7,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from podwhisperer.runtime.publish.chapters import Chapter, ChaptersResult, render_chapters_json, render_show_notes
-from podwhisperer.runtime.publish.html_transcript import render_html_transcript
-from podwhisperer.runtime.publish.page import render_transcript_page
-from podwhisperer.runtime.publish.podcast_json import render_podcast_json
-from podwhisperer.runtime.publish.rss import NAMESPACE, render_rss_snippet
-from podwhisperer.runtime.publish.speakers import display_name
+from podwhisperer.runtime.podcast.chapters import Chapter, ChaptersResult, render_chapters_json, render_show_notes
+from podwhisperer.runtime.podcast.html_transcript import render_html_transcript
+from podwhisperer.runtime.podcast.page import render_transcript_page
+from podwhisperer.runtime.podcast.podcast_json import render_podcast_json
+from podwhisperer.runtime.podcast.rss import NAMESPACE, render_rss_snippet
+from podwhisperer.runtime.podcast.speakers import display_name
 from podwhisperer.runtime.transcript import Segment, Transcript, Word
 from tests.publish_helpers import parse_html, sample_transcript, validate_schema
 

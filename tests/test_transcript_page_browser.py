@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from podwhisperer.runtime.publish.chapters import Chapter
-from podwhisperer.runtime.publish.page import render_transcript_page
+from podwhisperer.runtime.podcast.chapters import Chapter
+from podwhisperer.runtime.podcast.page import render_transcript_page
 from tests.publish_helpers import REPO, SAMPLE_AUDIO, sample_transcript
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

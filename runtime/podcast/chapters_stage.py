@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, LlmRefinementConfig, PipelineConfig, Speaker
-from podwhisperer.runtime.publish.chapters import (
+from podwhisperer.runtime.podcast.chapters import (
     FALLBACK_NOTICE,
     ChapterChunk,
     ChaptersResult,
@@ -69,7 +69,7 @@ def plan(transcript: Transcript, settings: ChaptersSettings) -> list[dict[str, A
 
 def ask(transcript: Transcript, chunk: Mapping[str, Any], settings: ChaptersSettings,
         client: ConverseClient) -> dict[str, Any]:
-    from podwhisperer.runtime.publish.chapters_bedrock import ask_for_chunk
+    from podwhisperer.runtime.podcast.chapters_bedrock import ask_for_chunk
 
     return ask_for_chunk(transcript, ChapterChunk.from_dict(chunk), int(chunk["of"]), settings.chapters,
                          settings.model_id, settings.episode, list(settings.speakers), client,
@@ -77,7 +77,7 @@ def ask(transcript: Transcript, chunk: Mapping[str, Any], settings: ChaptersSett
 
 
 def apply(transcript: Transcript, results: Sequence[Mapping[str, Any]], settings: ChaptersSettings) -> StepOutcome:
-    from podwhisperer.runtime.publish.chapters_bedrock import combine_results
+    from podwhisperer.runtime.podcast.chapters_bedrock import combine_results
 
     result, stats = combine_results(transcript, results, settings.chapters)
     if result is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from podwhisperer.runtime.publish.speakers import segment_speaker_name
+from podwhisperer.runtime.podcast.speakers import segment_speaker_name
 from podwhisperer.runtime.transcript import Segment, Transcript
 
 PAUSE_BREAK_SECONDS = 2.0

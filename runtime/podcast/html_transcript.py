@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from podwhisperer.runtime.publish.turns import speaker_turns
+from podwhisperer.runtime.podcast.turns import speaker_turns
 from podwhisperer.runtime.transcript import Transcript
 
 CONTENT_TYPE = "text/html; charset=utf-8"

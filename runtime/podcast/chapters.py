@@ -29,7 +29,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, Speaker
-from podwhisperer.runtime.publish.speakers import segment_speaker_name
+from podwhisperer.runtime.podcast.speakers import segment_speaker_name
 from podwhisperer.runtime.transcript import Transcript
 
 CHAPTERS_VERSION = "1.2.0"

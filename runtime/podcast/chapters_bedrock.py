@@ -14,7 +14,7 @@ from typing import Any
 
 from podwhisperer.runtime.bedrock import BEDROCK_ERRORS, ConverseClient, describe_error, is_retryable_error
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, Speaker
-from podwhisperer.runtime.publish.chapters import (
+from podwhisperer.runtime.podcast.chapters import (
     ChapterChunk,
     ChaptersAnswerError,
     ChaptersResult,

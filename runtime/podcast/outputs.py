@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from podwhisperer.runtime.config import CaptionsConfig, PipelineConfig
-from podwhisperer.runtime.publish.chapters import render_chapters_json, render_show_notes
-from podwhisperer.runtime.publish.chapters_stage import chapters_of
-from podwhisperer.runtime.publish.html_transcript import render_html_transcript
-from podwhisperer.runtime.publish.page import render_transcript_page
-from podwhisperer.runtime.publish.podcast_json import render_podcast_json
-from podwhisperer.runtime.publish.rss import public_url, render_rss_snippet
+from podwhisperer.runtime.podcast.chapters import render_chapters_json, render_show_notes
+from podwhisperer.runtime.podcast.chapters_stage import chapters_of
+from podwhisperer.runtime.podcast.html_transcript import render_html_transcript
+from podwhisperer.runtime.podcast.page import render_transcript_page
+from podwhisperer.runtime.podcast.podcast_json import render_podcast_json
+from podwhisperer.runtime.podcast.rss import public_url, render_rss_snippet
 from podwhisperer.runtime.transcript import Transcript
 
 RSS_KINDS = {"vtt": "vtt", "srt": "srt", "podcast_json": "podcast_json", "podcast_html": "podcast_html"}

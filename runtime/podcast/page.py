@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from podwhisperer.runtime.publish.chapters import Chapter
-from podwhisperer.runtime.publish.html_transcript import clock, iso_duration
-from podwhisperer.runtime.publish.page_assets import SCRIPT, STYLE
-from podwhisperer.runtime.publish.turns import speaker_turns
+from podwhisperer.runtime.podcast.chapters import Chapter
+from podwhisperer.runtime.podcast.html_transcript import clock, iso_duration
+from podwhisperer.runtime.podcast.page_assets import SCRIPT, STYLE
+from podwhisperer.runtime.podcast.turns import speaker_turns
 from podwhisperer.runtime.transcript import Transcript
 
 CONTENT_TYPE = "text/html; charset=utf-8"

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from podwhisperer.runtime.publish.speakers import display_name, segment_label, segment_speaker_name
+from podwhisperer.runtime.podcast.speakers import display_name, segment_label, segment_speaker_name
 from podwhisperer.runtime.transcript import Segment, Transcript
 
 VERSION = "1.0.0"
