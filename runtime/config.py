@@ -266,8 +266,11 @@ class CaptionsConfig(_Section):
     generate_rss_snippet: bool = Field(
         True, description="<name>_podcast.xml: <podcast:transcript> and <podcast:chapters> tags for the feed item.")
     generate_chapters: bool = Field(
-        True, description="<name>_chapters.json (Podcasting 2.0 chapters) and <name>_show_notes.md when the chapters "
-        "step produced them (see the chapters section).")
+        True, description="<name>_chapters.json (Podcasting 2.0 chapters, application/json+chapters) when the "
+        "chapters step produced chapters (see the chapters section).")
+    generate_show_notes: bool = Field(
+        True, description="<name>_show_notes.md: summary, HH:MM:SS chapter list, people and things mentioned, "
+        "keywords (only from a model: the offline fallback has no summary).")
     reading_speed_timing: bool = Field(
         True, description="Keep cues on screen long enough to read: extend them into pauses and borrow time from "
         "slower neighbours (at most 7 s, never overlapping). Highlight cues follow the words and are not retimed.")

@@ -8,7 +8,8 @@ from typing import Literal
 
 from podwhisperer.runtime import keys as keynames
 from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore
-from podwhisperer.runtime.config import PipelineConfig, StorageConfig
+from podwhisperer.runtime.config import ConfigError, PipelineConfig, StorageConfig
+from podwhisperer.runtime.context import context_from_text, sidecar_key
 from podwhisperer.runtime.contracts import normalize_etag, transcription_fingerprint
 from podwhisperer.runtime.stage_store import TranscriptCache
 from podwhisperer.runtime.step_results import RawSnapshot, Reuse, Source
@@ -55,6 +56,28 @@ def resolve_input(store: ObjectStore, storage: StorageConfig, upload: Upload) ->
         superseded = bool(upload.etag and etag != upload.etag)
         return {"key": key, "size": info.size, "etag": upload.etag or etag, "superseded": superseded}
     raise InputNotFoundError(f"no object for event key {upload.event_key!r} (tried decoded and raw)")
+
+
+class EpisodeContextError(ValueError):
+    """The per-episode context file next to the audio is not valid (one readable line per problem)."""
+
+
+def read_context(store: ObjectStore, source: Source) -> dict[str, object]:
+    """The episode context uploaded next to the audio (``input/ep42.podwhisperer.yaml``), validated.
+
+    ``{"key": sidecar key or None, "context": {...}}``; an invalid file fails the run naming the key, rather
+    than transcribing with the wrong guests.
+    """
+    key = sidecar_key(source["key"])
+    try:
+        text = store.get(key)
+    except ObjectNotFoundError:
+        return {"key": None, "context": {}}
+    try:
+        context = context_from_text(text, key)
+    except ConfigError as exc:
+        raise EpisodeContextError(str(exc)) from None
+    return {"key": key, "context": context.to_dict()}
 
 
 def existing_raw(store: ObjectStore, config: PipelineConfig, source: Source, raw_key: str) -> Reuse:

@@ -68,9 +68,11 @@ from podwhisperer.runtime.checkpoints import (
     guard_checkpoint,
 )
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.context import context_overrides, merge_context, parse_context
 from podwhisperer.runtime.contracts import CallbackResult, CallbackResultError, JobMessage
 from podwhisperer.runtime.event_details import completion_detail, failure_detail
-from podwhisperer.runtime.intake import InputNotFoundError
+from podwhisperer.runtime.intake import EpisodeContextError, InputNotFoundError
+from podwhisperer.runtime.podcast.chapters_bedrock import ChaptersStepError
 from podwhisperer.runtime.publish import finalize, publish, render_to_work, send_once, transcript_counts
 from podwhisperer.runtime.stage_steps import StageSteps
 from podwhisperer.runtime.stage_store import StageStore, chain_hash, summarize_stats
@@ -156,6 +158,7 @@ def run_pipeline(event: Mapping[str, Any], context: DurableContext, deps: Pipeli
 
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     TranscriptError, CheckpointTooLargeError, CallbackResultError, InputNotFoundError, LlmStepError,
+    EpisodeContextError, ChaptersStepError,
 )
 
 
@@ -183,6 +186,8 @@ class WorkflowRun:
         self.current_step = "parse-event"
         self.started_at: str | None = None
         self.input_key: str | None = None
+        self.episode: Json = {"key": None, "context": {}}
+        self.job_overrides: Json = {}
         self.stages = StageStore(deps.store)
         self._bedrock: ConverseClient | None = None
         self._bedrock_lock = threading.Lock()
@@ -229,7 +234,19 @@ class WorkflowRun:
         early = intake.resolved_reason(resolved, self.cfg.storage)
         if early:
             return self._ended("ignored", resolved["key"], early)
+        self._apply_episode_context(resolved)
         return self._transcribe_and_refine(resolved)
+
+    def _apply_episode_context(self, source: Source) -> None:
+        """Merge the sidecar's per-episode context over the stack config for everything after this step.
+
+        Deterministic on replay: the merge is a pure function of the checkpointed context."""
+        self.episode = self.step("episode-context", lambda _: intake.read_context(self.deps.store, source))
+        context = parse_context(self.episode["context"], self.episode["key"] or "episode context")
+        if not context.is_empty:
+            self.job_overrides = context_overrides(self.cfg, context)
+            self.cfg = merge_context(self.cfg, context)
+            self.log("Episode context applied", contextKey=self.episode["key"])
 
     def _transcribe_and_refine(self, source: Source) -> Json:
         outputs = keynames.output_keys(source["key"], self.cfg.storage)
@@ -242,7 +259,7 @@ class WorkflowRun:
         work = keynames.work_prefix(self.cfg.storage, raw["scope"])
         stage = StageSteps(self, self.stages, self.cfg).run_all(work, raw)
         final = self.step("finalize-transcript", lambda _: finalize(self.stages, work, stage))
-        captions = self.step("captions", lambda _: render_to_work(self.stages, self.cfg.captions, work, final))
+        captions = self.step("captions", lambda _: render_to_work(self.stages, self.cfg, work, final, outputs))
         published = self.step("publish", lambda _: publish(self.deps.store, source, outputs, final, captions))
         if published["superseded"]:
             return self._ended("superseded", source["key"], published["reason"] or "")
@@ -267,7 +284,8 @@ class WorkflowRun:
         self.current_step = "transcribe"
 
         def submit(callback_id: str, _: WaitForCallbackContext) -> None:
-            self.deps.queue.submit(JobMessage(s3_key=source["key"], etag=source["etag"], callback_id=callback_id))
+            self.deps.queue.submit(JobMessage(s3_key=source["key"], etag=source["etag"], callback_id=callback_id,
+                                              config_overrides=self.job_overrides))
 
         timeout, heartbeat = (self.deps.callback_timeouts or callback_timeouts)(self.cfg.transcription)
         config = WaitForCallbackConfig(timeout=timeout, heartbeat_timeout=heartbeat, serdes=JsonSerDes())
@@ -292,6 +310,7 @@ class WorkflowRun:
                 transcription_reused=bool(callback.get("reused")),
             )
             detail["steps"] = stage["stage_stats"]
+            detail["episodeContext"] = {"key": self.episode["key"], **self.episode["context"]}
             self._send_once("completed", PipelineEvent.completed(self.cfg.notification, detail))
             return detail
 

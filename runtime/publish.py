@@ -9,9 +9,10 @@ from typing import Any
 from podwhisperer.runtime.adapters.events import EventSink, PipelineEvent
 from podwhisperer.runtime.adapters.storage import ObjectStore
 from podwhisperer.runtime.captions import caption_format, enabled_formats, render_captions
-from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.config import PipelineConfig
 from podwhisperer.runtime.contracts import normalize_etag
 from podwhisperer.runtime.keys import OutputKeys
+from podwhisperer.runtime.podcast.outputs import Publication, relative_name
 from podwhisperer.runtime.stage_store import StageStore, chain_hash
 from podwhisperer.runtime.step_results import Captions, Final, Published, Source, StagesResult
 from podwhisperer.runtime.transcript import Transcript
@@ -28,16 +29,40 @@ def finalize(stages: StageStore, work: str, stage: StagesResult) -> Final:
     return {"key": key, "chain": stage["chain"], "counts": transcript_counts(transcript)}
 
 
-def render_to_work(stages: StageStore, cfg: CaptionsConfig, work: str, final: Final) -> Captions:
-    """Every enabled caption format under the work prefix (a retry after a complete write renders nothing)."""
-    chain = chain_hash(final["chain"], "captions", cfg.model_dump(mode="json"))[:16]
-    keys = {name: f"{work}captions-{chain}.{name}" for name in sorted(enabled_formats(cfg))}
-    missing = {name: key for name, key in keys.items() if stages.store.head(key) is None}
-    if missing:
-        rendered = render_captions(stages.transcripts.load(final["key"]), cfg)
-        for name, key in missing.items():
-            stages.store.put(key, rendered[name].encode(), caption_format(name).content_type)
-    return {"work_keys": keys}
+def render_to_work(stages: StageStore, config: PipelineConfig, work: str, final: Final,
+                   outputs: OutputKeys) -> Captions:
+    """Every enabled format under the work prefix (a retry after a complete write renders nothing).
+
+    A format with nothing to publish for this transcript (chapters when the step did not run) gets no key.
+    """
+    cfg = config.captions
+    names = published_names(config, outputs)
+    material = [cfg.model_dump(mode="json"), config.episode.model_dump(mode="json"),
+                config.publishing.model_dump(mode="json"), outputs.input_key, names]
+    chain = chain_hash(final["chain"], "captions", material)[:16]
+    keys = {name: f"{work}captions-{chain}.{name}" for name in sorted(names)}
+    present = {name: key for name, key in keys.items() if stages.store.head(key) is not None}
+    if len(present) < len(keys):
+        transcript = stages.transcripts.load(final["key"])
+        rendered = render_captions(transcript, cfg, publication(config, outputs, transcript))
+        for name, text in rendered.items():
+            if name not in present:
+                stages.store.put(keys[name], text.encode(), caption_format(name).content_type)
+        present = {name: keys[name] for name in rendered}
+    return {"work_keys": present}
+
+
+def published_names(config: PipelineConfig, outputs: OutputKeys) -> dict[str, str]:
+    """Every enabled format's file name relative to the output prefix (what the RSS snippet links to)."""
+    return {name: relative_name(outputs.caption(name), config.storage.output_prefix)
+            for name in enabled_formats(config.captions)}
+
+
+def publication(config: PipelineConfig, outputs: OutputKeys, transcript: Transcript) -> Publication:
+    """Titles, language, URLs and sibling names for the podcast formats of one episode."""
+    audio_name = outputs.input_key.rsplit("/", 1)[-1]
+    language = config.transcription.language or (transcript.metadata.language if transcript.metadata else None)
+    return Publication.for_episode(config, audio_name, published_names(config, outputs), language=language)
 
 
 def publish(store: ObjectStore, source: Source, outputs: OutputKeys, final: Final, captions: Captions) -> Published:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from podwhisperer.runtime.captions import render_captions
 from podwhisperer.runtime.config import PipelineConfig
+from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.stages import STAGES, ChunkedRun
 from podwhisperer.runtime.transcript import StepOutcome, Transcript
 
@@ -38,10 +39,12 @@ class RefineResult:
 
 
 def refine_transcript(
-    raw: Transcript, config: PipelineConfig, llm_client: ConverseClient | None = None
+    raw: Transcript, config: PipelineConfig, llm_client: ConverseClient | None = None,
+    publication: Publication | None = None,
 ) -> RefineResult:
     """Run every stage of :data:`~podwhisperer.runtime.stages.STAGES` in order (the LLM stage only when
-    configured and a client is given), then render the captions."""
+    configured and a client is given), then render the captions (``publication``: names and URLs for the
+    podcast formats)."""
     reports: list[StageReport] = []
     transcript = raw
     for stage in STAGES:
@@ -62,7 +65,7 @@ def refine_transcript(
         transcript = outcome.transcript
     transcript = transcript.with_word_segments_rebuilt()
     started = time.perf_counter()
-    captions = render_captions(transcript, config.captions)
+    captions = render_captions(transcript, config.captions, publication)
     reports.append(StageReport("captions", "done", _ms_since(started), {"formats": sorted(captions)}))
     return RefineResult(refined=transcript, captions=captions, stages=reports)
 

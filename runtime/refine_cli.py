@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from podwhisperer.runtime.captions import CAPTION_FORMATS
 from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
 from podwhisperer.runtime.keys import OutputKeys
+from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.refine import RefineResult, StageReport, refine_transcript
 from podwhisperer.runtime.transcript import Transcript, TranscriptError, paused_gc
 
@@ -42,10 +44,21 @@ def _refine_file(raw: Path, config_file: Path | None, output_dir: Path | None) -
     except (ConfigError, TranscriptError) as exc:
         _fail(str(exc))
         return 1
-    result = refine_transcript(transcript, config, _llm_client(config))
-    written = write_results(result, output_dir or raw.parent, output_name(raw))
+    name = output_name(raw)
+    result = refine_transcript(transcript, config, _llm_client(config), publication(config, transcript, name))
+    written = write_results(result, output_dir or raw.parent, name)
     _print_summary(result.stages, written)
     return 0
+
+
+def publication(config: PipelineConfig, transcript: Transcript, name: str) -> Publication:
+    """The podcast formats' names: siblings in the output folder; the audio is the one the raw transcript was
+    made from (its file name), else ``<name>.mp3``, expected next to the page."""
+    source = transcript.metadata.source_key if transcript.metadata else ""
+    audio_name = source.rsplit("/", 1)[-1] or f"{name}.mp3"
+    names = {fmt.name: name + fmt.suffix for fmt in CAPTION_FORMATS if fmt.enabled(config.captions)}
+    language = config.transcription.language or (transcript.metadata.language if transcript.metadata else None)
+    return Publication.for_episode(config, audio_name, names, language=language)
 
 
 def write_results(result: RefineResult, output_dir: Path, name: str) -> list[Path]:
@@ -96,5 +109,7 @@ def _print_summary(stages: list[StageReport], written: list[Path]) -> None:
     for stage in stages:
         detail = f"skipped ({stage.reason})" if stage.status == "skipped" else f"{stage.duration_ms:.1f} ms"
         print(f"{stage.name:<18} {detail}")
+        if stage.stats.get("notice"):
+            print(f"notice: {stage.stats['notice']}")
     for path in written:
         print(f"wrote {path}")

@@ -28,6 +28,20 @@ T = TypeVar("T")
 Json = dict[str, Any]
 
 
+def combined_usage(usages: dict[str, Any]) -> dict[str, Any] | None:
+    """Every model-calling stage's usage summed (tokens, chunks, chunk statuses), with the per-stage summaries."""
+    if not usages:
+        return None
+    total: dict[str, Any] = {"chunks": 0, "chunkStatuses": {}, "usage": {}}
+    for summary in usages.values():
+        total["chunks"] += int(summary.get("chunks", 0))
+        for group in ("chunkStatuses", "usage"):
+            for name, value in (summary.get(group) or {}).items():
+                total[group][name] = total[group].get(name, 0) + int(value)
+    total["byStage"] = dict(usages)
+    return total
+
+
 class StepRunner(Protocol):
     """What the stages need from the workflow run: named steps, the context, retries, Bedrock and the log."""
 
@@ -55,7 +69,7 @@ class StageSteps:
         """Every stage in registry order; a stage that is not configured leaves no step (see ``stages``)."""
         previous: StageResult = {"key": raw["key"], "chain": raw["chain"], "stats": None}
         stage_stats: dict[str, Any] = {}
-        usage = None
+        usages: dict[str, Any] = {}
         for stage in STAGES:
             settings = stage.settings(self.config)
             if settings is None:
@@ -64,11 +78,12 @@ class StageSteps:
                 previous = {**previous, "stats": {"skipped": "not configured"}}
             elif stage.chunked is not None:
                 previous = self._chunked(work, stage.name, stage.chunked, settings, previous)
-                usage = previous["stats"].get("usage_summary")
+                if previous["stats"].get("usage_summary") is not None:
+                    usages[stage.name] = previous["stats"]["usage_summary"]
             else:
                 previous = self._plain(work, stage, settings, previous)
             stage_stats[stage.name] = previous["stats"]
-        return {**previous, "llm": usage, "stage_stats": stage_stats}
+        return {**previous, "llm": combined_usage(usages), "stage_stats": stage_stats}
 
     def _plain(self, work: str, stage: Stage[Any], settings: Any, previous: StageResult) -> StageResult:
         chain, key = self.stages.address(work, stage.name, previous["chain"], hash_material(settings))

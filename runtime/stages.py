@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, Speaker
+from podwhisperer.runtime.podcast import chapters_stage
+from podwhisperer.runtime.podcast.chapters_stage import ChaptersSettings
 from podwhisperer.runtime.transcript import StepOutcome, Transcript
 from podwhisperer.runtime.transforms.llm import LlmChunk, apply_refinements, plan_chunks
 from podwhisperer.runtime.transforms.normalize import normalize_segments
@@ -92,6 +94,9 @@ def hash_material(settings: Any) -> Any:
         return settings.model_dump(mode="json")
     if isinstance(settings, LlmSettings):
         return [hash_material(settings.llm), hash_material(settings.speakers), list(settings.vocabulary)]
+    if isinstance(settings, ChaptersSettings):
+        return [hash_material(settings.chapters), settings.model_id, settings.region, hash_material(settings.episode),
+                hash_material(settings.speakers), list(settings.vocabulary)]
     if isinstance(settings, list | tuple):
         return [hash_material(item) for item in settings]
     return settings
@@ -127,6 +132,14 @@ LLM_CHUNKS: ChunkedRun[LlmSettings] = ChunkedRun(
 )
 
 
+# ------------------------------------------------------------------------------------------ the chapters stage
+
+CHAPTERS_CHUNKS: ChunkedRun[ChaptersSettings] = ChunkedRun(
+    step_prefix="chapters", plan=chapters_stage.plan, refine_chunk=chapters_stage.ask, apply=chapters_stage.apply,
+    model=lambda s: s.client_config(), concurrency=lambda s: 4, max_attempts=lambda s: s.chapters.max_retries + 1,
+)
+
+
 # ------------------------------------------------------------------------------------------ the registry
 
 
@@ -139,5 +152,9 @@ STAGES: tuple[Stage[Any], ...] = (
           lambda s: None, chunked=LLM_CHUNKS),
     Stage("normalization", lambda cfg: cfg.normalization,
           lambda s: None if s.normalize else "disabled in config", transform=normalize_segments),
+    # Chapters run last, on caption-grade segments (their starts snap to cue starts), and change no words:
+    # the result rides on the transcript for the chapters, show-notes, page and RSS formats.
+    Stage("chapters", chapters_stage.chapters_settings, lambda s: None, chunked=CHAPTERS_CHUNKS),
+    Stage("chapters-offline", chapters_stage.fallback_settings, lambda s: None, transform=chapters_stage.offline),
 )
 """Every post-processing stage, in the order they run (captions are rendered after the last)."""

@@ -19,6 +19,13 @@ from podwhisperer.runtime.local.runner import LocalPipeline, RunProgress
 
 pytestmark = pytest.mark.timeout(120)
 CAPTIONS = {"vtt", "srt", "json", "txt", "md"}
+PODCAST = {"podcast_json", "podcast_html", "page", "chapters", "rss"}  # show notes need a model
+WORK = ".podwhisperer/store/work"
+"""Local layout (issue #8): published files directly in the output folder, work files hidden."""
+
+
+def published(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.is_file()}
 
 
 @pytest.fixture()
@@ -44,12 +51,26 @@ def test_local_run_writes_the_aws_file_names_and_a_completion_event(tmp_path: Pa
     result, _ = run(out, audio)
 
     assert result.status == "completed", result.error  # type: ignore[attr-defined]
-    names = {p.name for p in (out / "output").iterdir()}
-    assert names == {"my show #1_raw_transcript.json", "my show #1_refined_transcript.json"} | {
-        f"my show #1_caption.{ext}" for ext in CAPTIONS}
+    assert published(out) == {"my show #1.mp3", "my show #1_raw_transcript.json",
+                              "my show #1_refined_transcript.json"} | {
+        f"my show #1_caption.{ext}" for ext in CAPTIONS} | {
+        "my show #1_podcast_transcript.json", "my show #1_podcast_transcript.html", "my show #1_transcript.html",
+        "my show #1_chapters.json", "my show #1_podcast.xml"}
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [".podwhisperer"]
+    umask = local_runner_umask()
+    assert {oct((out / name).stat().st_mode & 0o777) for name in published(out) if name != "my show #1.mp3"} == {
+        oct(0o666 & ~umask)}, "outputs are readable as the umask allows (not 0600)"
     events = [json.loads(line) for line in (out / ".podwhisperer/events.jsonl").read_text().splitlines()]
     assert [e["detail-type"] for e in events] == ["Pipeline Completed"]
     assert list((out / ".podwhisperer/executions").glob("*.json")), "checkpoints live under the output dir"
+
+
+def local_runner_umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def test_progress_callback_follows_the_steps_until_the_run_has_finished(tmp_path: Path, audio: Path) -> None:
@@ -82,7 +103,7 @@ def test_transcribe_command_shows_every_step_and_a_summary(tmp_path: Path, audio
     assert result.exit_code == 0, result.output
     assert "my show #1.mp3 → input/my show #1.mp3 (new run my-show--1-" in result.output
     assert "completion-event succeeded" in result.output and "steps done" in result.output
-    assert "completed" in result.output and str(out / "output/my show #1_caption.srt") in result.output
+    assert "completed" in result.output and str(out / "my show #1_caption.srt") in result.output
 
 
 def test_second_run_redoes_nothing(tmp_path: Path, audio: Path) -> None:
@@ -100,18 +121,18 @@ def test_second_run_redoes_nothing(tmp_path: Path, audio: Path) -> None:
 def test_changed_caption_config_only_redoes_captions(tmp_path: Path, audio: Path) -> None:
     out = tmp_path / "out"
     run(out, audio)
-    before = mtimes(out / "work")
+    before = mtimes(out / WORK)
     changed = parse_config({"captions": {"generate_markdown": False, "max_chars_per_line": 30}})
 
     result, fake = run(out, audio, changed)
 
     assert result.status == "completed" and not result.resumed  # type: ignore[attr-defined]
     assert fake.transcribed == 0, "the raw transcript is reused"
-    after = mtimes(out / "work")
+    after = mtimes(out / WORK)
     stage_files = [k for k in before if "/captions-" not in k and "/events/" not in k]
     assert stage_files and all(after[k] == before[k] for k in stage_files), "no stage before captions re-ran"
     new_captions = {k for k in set(after) - set(before) if "/captions-" in k}
-    assert {k.rsplit(".", 1)[1] for k in new_captions} == CAPTIONS - {"md"}
+    assert {k.rsplit(".", 1)[1] for k in new_captions} == (CAPTIONS | PODCAST) - {"md"}
 
 
 @pytest.mark.parametrize("crash_at", ["job", "/normalization-", "/captions-", "output/my show #1_caption.srt"])
@@ -120,18 +141,18 @@ def test_interrupted_run_finishes_on_the_next_run(tmp_path: Path, audio: Path, c
     child = subprocess.run([sys.executable, str(Path(__file__).parent / "local_fakes.py"), str(out), str(audio),
                             crash_at], capture_output=True, timeout=60, cwd=Path(__file__).parent)
     assert child.returncode in (3, 4), child.stderr.decode()[-2000:]
-    assert not (out / "output/my show #1_refined_transcript.json").exists()
-    before = mtimes(out / "work") if (out / "work").exists() else {}
-    crashed_write = {k: (out / "work" / k).read_bytes() for k in before if crash_at in "/" + k}
+    assert not (out / "my show #1_refined_transcript.json").exists()
+    before = mtimes(out / WORK) if (out / WORK).exists() else {}
+    crashed_write = {k: (out / WORK / k).read_bytes() for k in before if crash_at in "/" + k}
 
     result, fake = run(out, audio)
 
     assert result.status == "completed", result.error  # type: ignore[attr-defined]
     assert result.resumed  # type: ignore[attr-defined]
     assert len(fake.calls) == (1 if crash_at == "job" else 0), "only an unanswered job is delivered again"
-    after = mtimes(out / "work")
+    after = mtimes(out / WORK)
     untouched = [k for k in before if "/events/" not in k and k not in crashed_write]
     assert all(after[k] == before[k] for k in untouched), "finished steps did not re-run"
-    assert all((out / "work" / k).read_bytes() == data for k, data in crashed_write.items()), "rewritten identically"
-    names = {p.name for p in (out / "output").iterdir()}
-    assert "my show #1_refined_transcript.json" in names and len(names) == 7
+    assert all((out / WORK / k).read_bytes() == data for k, data in crashed_write.items()), "rewritten identically"
+    names = published(out)
+    assert "my show #1_refined_transcript.json" in names and len(names) == 1 + 2 + len(CAPTIONS) + len(PODCAST)

@@ -30,6 +30,8 @@ def test_success_path_writes_every_output_and_one_completion_event(harness: Pipe
     outputs = outputs_of(harness)
     expected = {"output/episode-42_raw_transcript.json", "output/episode-42_refined_transcript.json"}
     expected |= {f"output/episode-42_caption.{ext}" for ext in ("vtt", "srt", "json", "txt", "md")}
+    expected |= {f"output/episode-42{suffix}" for suffix in (
+        "_podcast_transcript.json", "_podcast_transcript.html", "_transcript.html", "_chapters.json", "_podcast.xml")}
     assert set(outputs) == expected
     assert outputs["output/episode-42_caption.vtt"].startswith(b"WEBVTT")
     published = harness.stack.client("s3").head_object(Bucket=BUCKET, Key="output/episode-42_caption.vtt")
@@ -49,9 +51,11 @@ def test_success_path_writes_every_output_and_one_completion_event(harness: Pipe
     assert sent["timing"]["pipelineDurationMs"] >= 0
 
     names = [op.name for op in result.operations]
-    assert names == ["capture-start", "resolve-input", "transcribe", "raw-transcript", "fill-timing-gaps",
-                     "replacements", "normalization", "finalize-transcript", "captions", "publish",
-                     "completion-event"]
+    assert names == ["capture-start", "resolve-input", "episode-context", "transcribe", "raw-transcript",
+                     "fill-timing-gaps", "replacements", "normalization", "chapters-offline", "finalize-transcript",
+                     "captions", "publish", "completion-event"]
+    assert sent["episodeContext"] == {"key": None}  # no sidecar was uploaded
+    assert sent["outputKeys"]["captions"]["chapters"] == "output/episode-42_chapters.json"
     assert len(harness.worker.jobs) == 1 and harness.worker.jobs[0]["etag"] == detail["etag"] != ""
 
 

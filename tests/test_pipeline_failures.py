@@ -95,7 +95,8 @@ def test_bedrock_failure_with_on_error_skip_keeps_the_transcript(harness: Pipeli
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     detail = json.loads(result.result)
     assert detail["llm"]["chunkStatuses"] == {"failed": detail["llm"]["chunks"]}
-    assert detail["steps"]["llm-refinement"]["chunks"]["failed"] == detail["llm"]["chunks"]
+    assert detail["steps"]["llm-refinement"]["chunks"]["failed"] == detail["llm"]["byStage"]["llm-refinement"]["chunks"]
+    assert detail["steps"]["chapters"]["status"] == "skipped"  # the chapters step could not reach Bedrock either
     assert "output/skip_caption.vtt" in harness.stack.objects("output/")
 
 

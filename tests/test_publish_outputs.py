@@ -32,7 +32,9 @@ FILES = {"vtt": "shows/ep 42_caption.vtt", "srt": "shows/ep 42_caption.srt",
 
 
 def refined(hours: float = 0.25) -> Transcript:
-    return refine_transcript(Transcript.from_dict(make_transcript(hours)), PipelineConfig()).refined
+    """Refined with the default config except chapters (the tests add them where they want them)."""
+    config = PipelineConfig.model_validate({"chapters": {"enabled": False}})
+    return refine_transcript(Transcript.from_dict(make_transcript(hours)), config).refined
 
 
 def publication(config: PipelineConfig | None = None) -> Publication:

@@ -53,7 +53,12 @@ def test_refine_writes_refined_transcript_and_every_caption(raw_file: Path, tmp_
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert names == ["episode_caption.json", "episode_caption.md", "episode_caption.srt", "episode_caption.txt",
-                     "episode_caption.vtt", "episode_refined_transcript.json"]
+                     "episode_caption.vtt", "episode_chapters.json", "episode_podcast.xml",
+                     "episode_podcast_transcript.html", "episode_podcast_transcript.json",
+                     "episode_refined_transcript.json", "episode_transcript.html"]
+    # no Bedrock here: pause-based chapters, said so in one line, and no show notes
+    assert "notice: chapters: no Bedrock model available" in result.output
+    assert 'src="episode.mp3"' in (out / "episode_transcript.html").read_text()
     refined = json.loads((out / "episode_refined_transcript.json").read_text())
     words = [w for s in refined["segments"] for w in s["words"]]
     assert [w["word"] for w in words][:3] == ["Welcome", "to", "SageMaker"]

@@ -10,6 +10,8 @@ from aws_fakes import FakeBedrock, PipelineHarness
 
 from podwhisperer.runtime.captions import caption_format
 from podwhisperer.runtime.config import PipelineConfig, parse_config
+from podwhisperer.runtime.keys import output_keys
+from podwhisperer.runtime.publish import publication
 from podwhisperer.runtime.refine import refine_transcript
 from podwhisperer.runtime.stages import STAGES, hash_material
 from podwhisperer.runtime.transcript import Transcript
@@ -35,7 +37,9 @@ def test_the_durable_workflow_publishes_exactly_what_refine_produces(harness: Pi
     outputs = json.loads(result.result)["outputKeys"]
     objects = harness.stack.objects("output/")
 
-    expected = refine_transcript(Transcript.from_json(objects[outputs["rawTranscript"]]), CONFIG, FakeBedrock())
+    raw = Transcript.from_json(objects[outputs["rawTranscript"]])
+    episode = publication(CONFIG, output_keys("input/same.mp3", CONFIG.storage), raw)
+    expected = refine_transcript(raw, CONFIG, FakeBedrock(), episode)
     assert objects[outputs["refinedTranscript"]] == expected.refined.to_json()
     assert set(outputs["captions"]) == set(expected.captions)
     for name, key in outputs["captions"].items():
@@ -43,7 +47,8 @@ def test_the_durable_workflow_publishes_exactly_what_refine_produces(harness: Pi
     refine_order = [report.name for report in expected.stages if report.name != "captions"]
     workflow_order = [op.name for op in result.operations if op.name in {s.name for s in STAGES}]
     assert refine_order == [stage.report_name for stage in STAGES]
-    assert workflow_order == [stage.name for stage in STAGES]
+    # a stage that is not configured leaves no step (here the offline chapters: a model is configured)
+    assert workflow_order == [stage.name for stage in STAGES if stage.settings(CONFIG) is not None]
 
 
 def test_a_stage_hashes_exactly_the_settings_its_transform_receives() -> None:
@@ -64,6 +69,8 @@ def test_refine_reports_disabled_and_unconfigured_stages_as_skipped() -> None:
         ("replacements", "skipped", "no replacement rules configured"),
         ("llm_refinement", "skipped", "llm_refinement not configured"),
         ("normalization", "skipped", "disabled in config"),
+        ("chapters", "skipped", "chapters not configured"),  # no model: the offline fallback runs instead
+        ("chapters_offline", "done", None),
         ("captions", "done", None),
     ]
     assert caption_format("vtt").content_type.startswith("text/vtt")

@@ -71,7 +71,8 @@ class TranscriptionJob:
             log.info("reusing %s (same etag %s and settings)", raw_key, etag)
             return JobResult(raw_transcript_key=raw_key,
                              stats=_stats(existing, reused=True, wall=time.perf_counter() - started))
-        transcript = self._transcribe_object(message.s3_key, etag, config, fingerprint, notes)
+        transcript = self._transcribe_object(message.s3_key, etag, config, fingerprint, notes,
+                                             message.config_overrides)
         timer = StageTimer()
         with timer.stage("upload_raw_transcript"):
             self.store.put(raw_key, transcript.to_json(), content_type="application/json")
@@ -121,7 +122,7 @@ class TranscriptionJob:
         return existing
 
     def _transcribe_object(self, s3_key: str, etag: str | None, config: PipelineConfig, fingerprint: str,
-                           notes: list[str]) -> Transcript:
+                           notes: list[str], overrides: dict[str, Any]) -> Transcript:
         timer = StageTimer()
         with tempfile.TemporaryDirectory(prefix="podwhisperer-", dir=self.temp_root) as temp:
             local = Path(temp) / ("audio" + PurePosixPath(s3_key).suffix.lower()[:10])
@@ -133,7 +134,9 @@ class TranscriptionJob:
                                           diarizer=self.diarizer)
         meta = transcript.metadata
         assert meta is not None, "transcribe_file always sets metadata"
-        meta = replace(meta.with_fingerprint(fingerprint, input_audio=info.to_dict()),
+        # the per-episode context (merged over the config as job overrides) is recorded with the transcript
+        context = {"episode_context": dict(overrides)} if overrides else {}
+        meta = replace(meta.with_fingerprint(fingerprint, input_audio=info.to_dict(), **context),
                        stage_timings=timer.records() + meta.stage_timings, notes=notes + meta.notes)
         return transcript.copy(metadata=meta)
 

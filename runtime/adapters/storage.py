@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -107,18 +107,27 @@ class S3ObjectStore:
 class FileObjectStore:
     """An :class:`ObjectStore` on a local folder: key ``output/a.json`` is ``<root>/output/a.json``.
 
+    ``folders`` maps key prefixes to folders under the root (the longest matching prefix wins; ``""``
+    is the default): local mode puts ``output/`` and ``input/`` keys directly in the root and the rest
+    under ``.podwhisperer/``. Files are written readable as the process umask allows (like ``open``).
+
     :meth:`head` hashes a file once and remembers the md5 while the file's size, modification time
     and inode stay the same (an audio file can be hundreds of MB, and one run heads it several times).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, folders: Mapping[str, str] | None = None) -> None:
         self.root = Path(root)
+        self.folders = sorted((folders or {"": ""}).items(), key=lambda item: -len(item[0]))
+        self._mode = 0o666 & ~_current_umask()
         self._md5s: dict[Path, tuple[tuple[int, int, int], str]] = {}  # path -> ((size, mtime_ns, inode), md5)
 
     def path_of(self, key: str) -> Path:
         parts = PurePosixPath(key).parts
         if not parts or key.startswith("/") or ".." in parts:
             raise ValueError(f"unsafe object key {key!r}")
+        for prefix, folder in self.folders:
+            if key.startswith(prefix):
+                return self.root.joinpath(*PurePosixPath(folder).parts, *PurePosixPath(key[len(prefix):]).parts)
         return self.root.joinpath(*parts)
 
     def get(self, key: str) -> bytes:
@@ -132,6 +141,7 @@ class FileObjectStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
+            os.fchmod(fd, self._mode)  # mkstemp makes 0600; outputs are for sharing and publishing
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(temp, path)
@@ -164,11 +174,28 @@ class FileObjectStore:
         shutil.copyfile(source, path)
 
     def list(self, prefix: str) -> Iterator[str]:
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".tmp-"):
-                key = path.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
-                    yield key
+        for key_prefix, folder in self.folders:
+            if not (prefix.startswith(key_prefix) or key_prefix.startswith(prefix)):
+                continue
+            base = self.root.joinpath(*PurePosixPath(folder).parts)
+            for path in sorted(base.rglob("*")) if base.is_dir() else ():
+                if path.is_file() and not path.name.startswith(".tmp-"):
+                    key = key_prefix + path.relative_to(base).as_posix()
+                    if key.startswith(prefix) and self.path_of(key) == path:
+                        yield key
+
+
+def _current_umask() -> int:
+    """The process umask (read from /proc where possible: setting it to read it is not thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def file_md5(path: Path) -> str:

@@ -23,6 +23,8 @@ from podwhisperer.runtime.captions.readable import markdown_document, paragraphs
 from podwhisperer.runtime.captions.srt import srt_document, srt_style
 from podwhisperer.runtime.captions.vtt import vtt_document, vtt_style
 from podwhisperer.runtime.config import CaptionsConfig
+from podwhisperer.runtime.podcast import outputs as podcast
+from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.transcript import Transcript
 
 T = TypeVar("T")
@@ -34,7 +36,13 @@ class Rendering:
 
     transcript: Transcript
     cfg: CaptionsConfig
+    publication: Publication | None = None
+    """Titles, URLs and sibling file names for the podcast formats (a bare name from the transcript when None)."""
     _shared: dict[Hashable, Any] = field(default_factory=dict)
+
+    @property
+    def episode(self) -> Publication:
+        return self.publication or Publication(title="Transcript", audio_name="audio")
 
     def shared(self, key: Hashable, build: Callable[[], T]) -> T:
         """``build()``'s result, computed once per rendering for ``key``."""
@@ -43,7 +51,8 @@ class Rendering:
         return cast(T, self._shared[key])
 
 
-Renderer = Callable[[Rendering], str]
+Renderer = Callable[[Rendering], str | None]
+"""A format's text, or None when this transcript has nothing to publish in it (chapters when the step did not run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +100,29 @@ def _simplified_json(rendering: Rendering) -> str:
     return render_simplified_json(rendering.transcript, rendering.cfg)
 
 
+def _podcast(render: Callable[[Transcript, CaptionsConfig, Publication], str | None]) -> Renderer:
+    """A podcast publishing format (runtime/podcast/outputs.py) as a renderer of the rendering."""
+    return lambda rendering: render(rendering.transcript, rendering.cfg, rendering.episode)
+
+
 CAPTION_FORMATS: tuple[CaptionFormat, ...] = (
     CaptionFormat("vtt", "_caption.vtt", "text/vtt; charset=utf-8", "generate_vtt", _vtt),
     CaptionFormat("srt", "_caption.srt", "application/x-subrip; charset=utf-8", "generate_srt", _srt),
     CaptionFormat("json", "_caption.json", "application/json", "generate_simplified_json", _simplified_json),
     CaptionFormat("txt", "_caption.txt", "text/plain; charset=utf-8", "generate_text", _text),
     CaptionFormat("md", "_caption.md", "text/markdown; charset=utf-8", "generate_markdown", _markdown),
+    CaptionFormat("podcast_json", "_podcast_transcript.json", "application/json", "generate_podcast_json",
+                  _podcast(podcast.podcast_json)),
+    CaptionFormat("podcast_html", "_podcast_transcript.html", "text/html; charset=utf-8", "generate_podcast_html",
+                  _podcast(podcast.podcast_html)),
+    CaptionFormat("page", "_transcript.html", "text/html; charset=utf-8", "generate_transcript_page",
+                  _podcast(podcast.transcript_page)),
+    CaptionFormat("chapters", "_chapters.json", "application/json+chapters", "generate_chapters",
+                  _podcast(podcast.chapters_json)),
+    CaptionFormat("show_notes", "_show_notes.md", "text/markdown; charset=utf-8", "generate_show_notes",
+                  _podcast(podcast.show_notes)),
+    CaptionFormat("rss", "_podcast.xml", "application/xml; charset=utf-8", "generate_rss_snippet",
+                  _podcast(podcast.rss_snippet)),
 )
 """Every format, in the order outputs are listed."""
 
@@ -116,7 +142,9 @@ def enabled_formats(cfg: CaptionsConfig) -> list[str]:
     return [fmt.name for fmt in CAPTION_FORMATS if fmt.enabled(cfg)]
 
 
-def render_formats(transcript: Transcript, cfg: CaptionsConfig) -> dict[str, str]:
-    """Every enabled format's text, keyed by format name."""
-    rendering = Rendering(transcript, cfg)
-    return {fmt.name: fmt.render(rendering) for fmt in CAPTION_FORMATS if fmt.enabled(cfg)}
+def render_formats(transcript: Transcript, cfg: CaptionsConfig,
+                   publication: Publication | None = None) -> dict[str, str]:
+    """Every enabled format's text, keyed by format name (formats with nothing to publish are left out)."""
+    rendering = Rendering(transcript, cfg, publication)
+    rendered = {fmt.name: fmt.render(rendering) for fmt in CAPTION_FORMATS if fmt.enabled(cfg)}
+    return {name: text for name, text in rendered.items() if text is not None}

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from podwhisperer.runtime.adapters.storage import FileObjectStore
     from podwhisperer.runtime.config import PipelineConfig
+    from podwhisperer.runtime.context import EpisodeContext
     from podwhisperer.runtime.local.runner import LocalPipeline, LocalRun, RunProgress
 
 DEFAULT_OUTPUT_DIR = Path("podwhisperer-output")
@@ -34,21 +36,30 @@ def transcribe(
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda (default: cuda when available).")]
     = None,
     language: Annotated[str | None, typer.Option("--language", help="ISO code; 'auto' detects it.")] = None,
+    context: Annotated[Path | None, typer.Option(
+        "--context", help="Episode context YAML (title, description, speakers, vocabulary, language); default: "
+        "<audio stem>.podwhisperer.yaml next to the audio, when present.", exists=True, dir_okay=False)] = None,
+    speaker: Annotated[list[str] | None, typer.Option(
+        "--speaker", help="'Name: description' of someone in this episode (repeatable).")] = None,
 ) -> None:
-    """Transcribe audio locally: captions and transcripts in OUTPUT_DIR/output/, resumable after Ctrl-C."""
+    """Transcribe audio locally: captions, transcripts and publish-ready files in OUTPUT_DIR, resumable after Ctrl-C."""
     from rich.console import Console
 
     console = Console()
     cfg = _load_config(config, model, language, console)
+    contexts = {path: _episode_context(path, context, speaker or [], console) for path in audio}
     failures = 0
     pipeline = _build_pipeline(output_dir, cfg, device, console)
     try:
-        runs = [_run_one(pipeline, path, console) for path in audio]
+        runs = [_run_one(pipeline, path, console, contexts[path]) for path in audio]
         failures = sum(run.status == "failed" for run in runs)
-        _print_summary(console, runs, output_dir)
+        _print_summary(console, runs, pipeline.store)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted.[/] Completed steps are checkpointed; run the same command to resume.")
         raise typer.Exit(130) from None
+    except FileExistsError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
     finally:
         pipeline.close()
     raise typer.Exit(1 if failures else 0)
@@ -61,6 +72,20 @@ def _load_config(path: Path | None, model: str | None, language: str | None, con
         cfg = load_config(path) if path else PipelineConfig()
         overrides = transcription_flags(model, language)
         return cfg.with_overrides({"transcription": overrides}) if overrides else cfg
+    except ConfigError as exc:
+        console.print(f"[red]{exc.report()}[/]")
+        raise typer.Exit(2) from None
+
+
+def _episode_context(audio: Path, path: Path | None, speakers: list[str], console: Console) -> EpisodeContext:
+    """--context FILE, else the sidecar next to the audio, plus --speaker entries; exit 2 with one line per problem."""
+    from podwhisperer.runtime.config import ConfigError
+    from podwhisperer.runtime.context import EpisodeContext, load_context, parse_speaker_flag, sidecar_key
+
+    sidecar = audio.parent / sidecar_key(audio.name)
+    try:
+        context = load_context(path) if path else (load_context(sidecar) if sidecar.is_file() else EpisodeContext())
+        return context.with_speakers([parse_speaker_flag(value) for value in speakers])
     except ConfigError as exc:
         console.print(f"[red]{exc.report()}[/]")
         raise typer.Exit(2) from None
@@ -85,13 +110,22 @@ def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, c
     return pipeline
 
 
-def _run_one(pipeline: LocalPipeline, audio: Path, console: Console) -> LocalRun:
+def _run_one(pipeline: LocalPipeline, audio: Path, console: Console, context: EpisodeContext) -> LocalRun:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         display = _ProgressDisplay(progress)
-        return pipeline.transcribe(audio, on_progress=display.update)
+        run = pipeline.transcribe(audio, on_progress=display.update, context=context)
+    for notice in _notices(run):
+        console.print(f"[yellow]notice:[/] {notice}")
+    return run
+
+
+def _notices(run: LocalRun) -> list[str]:
+    """One-line notices the stages left (chapters without Bedrock, a skipped chapters answer, ...)."""
+    steps = run.result.get("steps") or {}
+    return [str(stats["notice"]) for stats in steps.values() if isinstance(stats, dict) and stats.get("notice")]
 
 
 class _ProgressDisplay:
@@ -122,7 +156,7 @@ class _ProgressDisplay:
             self.progress.update(self.overall, completed=done, description=label)
 
 
-def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> None:
+def _print_summary(console: Console, runs: list[LocalRun], pipeline_store: FileObjectStore) -> None:
     from rich.table import Table
 
     table = Table(title="podwhisperer transcribe")
@@ -132,9 +166,9 @@ def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> 
         table.add_row(*_summary_row(run))
     console.print(table)
     for run in runs:
-        for path in _output_paths(run, output_dir):
+        for path in _output_paths(run, pipeline_store):
             console.print(f"  {path}", soft_wrap=True)
-    console.print(f"(checkpoints in {output_dir / '.podwhisperer'})")
+    console.print(f"(work files and checkpoints in {pipeline_store.root / '.podwhisperer'})")
     for run in runs:
         if run.error:
             console.print(f"[red]{run.audio.name}: {run.error}[/]")
@@ -142,10 +176,10 @@ def _print_summary(console: Console, runs: list[LocalRun], output_dir: Path) -> 
             console.print(f"[yellow]{run.audio.name}: {run.result.get('reason', run.status)}[/]")
 
 
-def _output_paths(run: LocalRun, output_dir: Path) -> list[Path]:
+def _output_paths(run: LocalRun, store: FileObjectStore) -> list[Path]:
     keys = run.result.get("outputKeys") or {}
     files = [keys.get("refinedTranscript"), *sorted((keys.get("captions") or {}).values())]
-    return [output_dir / key for key in files if key]
+    return [store.path_of(key) for key in files if key]
 
 
 def _summary_row(run: LocalRun) -> list[str]:

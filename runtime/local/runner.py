@@ -4,12 +4,14 @@ Nothing here re-implements orchestration. The durable testing package's executor
 workflow handler (``make_durable_handler``) exactly as Lambda would, with its
 ``FileSystemExecutionStore`` persisting every checkpoint under ``<output-dir>/.podwhisperer/``.
 
-Layout of ``--output-dir`` (the root of a :class:`FileObjectStore`, so keys are the AWS keys)::
+Layout of ``--output-dir`` (a :class:`FileObjectStore` whose keys are the AWS keys; what is published
+sits directly in the folder, ready to upload as it is, and the rest is hidden)::
 
-    input/<file>                       the audio (hard link, or a copy)
-    output/<name>_raw_transcript.json  the worker's transcript
-    output/<name>_refined_transcript.json, output/<name>_caption.{vtt,srt,json,txt,md}
-    work/input-<etag>/...              stage objects, content-addressed (see pipeline.py)
+    <file>                             the audio (hard link, or a copy): the page plays it from here
+    <file stem>.podwhisperer.yaml      the episode context (from --context / --speaker), when given
+    <name>_raw_transcript.json         the worker's transcript (key output/<name>_raw_transcript.json)
+    <name>_refined_transcript.json, <name>_caption.{vtt,srt,json,txt,md}, <name>_transcript.html, ...
+    .podwhisperer/store/work/...       stage objects, content-addressed (see stage_store.py)
     .podwhisperer/executions/          durable execution state (one JSON file per execution)
     .podwhisperer/jobs/                spooled transcription jobs not yet answered
     .podwhisperer/events.jsonl         completion / failure events
@@ -38,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.lambda_service import OperationType
 
@@ -46,6 +49,7 @@ from podwhisperer.runtime.adapters.queue import InProcessJobQueue
 from podwhisperer.runtime.adapters.storage import FileObjectStore, file_md5
 from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
+from podwhisperer.runtime.context import EpisodeContext, sidecar_key
 from podwhisperer.runtime.contracts import JobMessage
 from podwhisperer.runtime.keys import safe_name
 from podwhisperer.runtime.local.durable_sdk import LocalDurableRunner
@@ -92,9 +96,19 @@ class RunProgress:
 
 
 
-def execution_name(audio_md5: str, config: PipelineConfig, input_key: str) -> str:
-    """Same audio + same config + same name = same execution (so a re-run resumes or reports it)."""
-    material = json.dumps([audio_md5, input_key, config.model_dump(mode="json")], sort_keys=True)
+def local_folders(config: PipelineConfig) -> dict[str, str]:
+    """Published and input files directly in the output folder; work objects under ``.podwhisperer/store/``."""
+    storage = config.storage
+    return {storage.output_prefix: "", storage.input_prefix: "", "": f"{STATE_DIR}/store"}
+
+
+def execution_name(audio_md5: str, config: PipelineConfig, input_key: str,
+                   context: EpisodeContext | None = None) -> str:
+    """Same audio + config + episode context + name = same execution (so a re-run resumes or reports it)."""
+    parts: list[Any] = [audio_md5, input_key, config.model_dump(mode="json")]
+    if context is not None and not context.is_empty:
+        parts.append(context.to_dict())
+    material = json.dumps(parts, sort_keys=True)
     digest = hashlib.sha256(material.encode()).hexdigest()[:20]
     return f"{safe_name(Path(input_key).stem)[:40]}-{digest}"
 
@@ -108,7 +122,7 @@ class LocalPipeline:
         self.output_dir = Path(output_dir)
         self.state_dir = self.output_dir / STATE_DIR
         self.config = config
-        self.store = FileObjectStore(self.output_dir)
+        self.store = FileObjectStore(self.output_dir, local_folders(config))
         self.events = JsonLinesEventSink(self.state_dir / "events.jsonl")
         self._job_runner = job_runner
         self.queue = InProcessJobQueue(self._answer_job, spool_dir=self.state_dir / "jobs")
@@ -134,11 +148,13 @@ class LocalPipeline:
 
     # region running
 
-    def start(self, audio: Path) -> tuple[str, str, bool, str]:
-        """Stage the audio and start (or resume) its execution; returns (arn, input key, resumed, name)."""
+    def start(self, audio: Path, context: EpisodeContext | None = None) -> tuple[str, str, bool, str]:
+        """Stage the audio (and its episode context, as the sidecar the workflow reads) and start (or resume)
+        its execution; returns (arn, input key, resumed, name)."""
         input_key = self.config.storage.input_prefix + audio.name
         etag = self._stage_audio(audio, input_key)
-        name = execution_name(etag, self.config, input_key)
+        self._stage_context(input_key, context)
+        name = execution_name(etag, self.config, input_key, context)
         existing = self._find_execution(name)
         if existing is not None and existing.is_complete and not self._outputs_present(existing):
             existing = None  # failed, or its outputs were deleted since: run again
@@ -170,11 +186,11 @@ class LocalPipeline:
 
     def transcribe(self, audio: Path, timeout: float | None = None,
                    on_progress: Callable[[RunProgress], None] | None = None,
-                   poll_interval: float = 0.2) -> LocalRun:
+                   poll_interval: float = 0.2, context: EpisodeContext | None = None) -> LocalRun:
         """Start or resume ``audio`` and wait for it. ``on_progress`` (for a progress display) is called
         every ``poll_interval`` seconds until the execution has ended, the last time with ``finished``."""
         began = time.perf_counter()
-        arn, input_key, resumed, name = self.start(audio)
+        arn, input_key, resumed, name = self.start(audio, context)
         deadline = None if timeout is None else time.monotonic() + timeout
         while on_progress is not None:
             try:
@@ -200,19 +216,40 @@ class LocalPipeline:
     # region internals
 
     def _stage_audio(self, audio: Path, input_key: str) -> str:
-        """Put the audio under ``input/`` (hard link when possible); returns its md5 (the local etag)."""
+        """Put the audio next to the outputs (hard link when possible); returns its md5 (the local etag).
+
+        A different file of the same name already there is replaced only when this tool put it there
+        (recorded in ``.podwhisperer/staged.json``): the user's own files are never deleted.
+        """
         target = self.store.path_of(input_key)
         etag = file_md5(audio)
         staged = self.store.head(input_key)  # hashed once: the store remembers it for the run's later heads
         if staged is not None and staged.etag == etag:
             return etag
+        record = self.state_dir / "staged.json"
+        ours = json.loads(record.read_text()) if record.is_file() else {}
+        if staged is not None and ours.get(input_key) != staged.etag:
+            raise FileExistsError(f"{target} exists and is not {audio}; choose another --output-dir "
+                                  "(podwhisperer never replaces a file it did not put there)")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
         try:
             os.link(audio, target)
         except OSError:
             shutil.copyfile(audio, target)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({**ours, input_key: etag}, sort_keys=True))
         return etag
+
+    def _stage_context(self, input_key: str, context: EpisodeContext | None) -> None:
+        """Write the sidecar for ``context``, or remove one an earlier run left (a stale guest list)."""
+        key = sidecar_key(input_key)
+        if context is None or context.is_empty:
+            self.store.delete(key)
+            return
+        text = yaml.safe_dump(context.to_dict(), sort_keys=False, allow_unicode=True)
+        if self.store.head(key) is None or self.store.get(key).decode() != text:
+            self.store.put(key, text.encode(), "application/yaml")
 
     def _find_execution(self, name: str) -> Any:
         return self.runner.find(name)

@@ -39,7 +39,8 @@ class ChaptersStepError(RuntimeError):
 def ask_for_chunk(transcript: Transcript, chunk: ChapterChunk, chunks: int, cfg: ChaptersConfig, model_id: str,
                   episode: EpisodeConfig, speakers: Sequence[Speaker], client: ConverseClient, *,
                   vocabulary: Sequence[str] = (), sleep: Sleep = time.sleep) -> dict[str, Any]:
-    """``{"chunk", "status": "succeeded"|"skipped", "reason", "answer", "usage", "attempts"}`` for one chunk."""
+    """``{"chunk", "status": "succeeded"|"skipped"|"failed", "reason", "answer", "usage", "attempts"}`` for one
+    chunk."""
     request = build_chapters_request(transcript, chunk, chunks, cfg, model_id, episode, speakers, vocabulary)
     usage = {"input_tokens": 0, "output_tokens": 0}
     attempts = retries = 0
@@ -52,7 +53,8 @@ def ask_for_chunk(transcript: Transcript, chunk: ChapterChunk, chunks: int, cfg:
                 break
             except BEDROCK_ERRORS as error:
                 if not is_retryable_error(error) or retries >= cfg.max_retries:
-                    return _give_up(chunk, f"{describe_error(error)} (after {attempts} call(s))", usage, attempts, cfg)
+                    return _give_up(chunk, f"{describe_error(error)} (after {attempts} call(s))", usage, attempts, cfg,
+                                    "failed")
                 retries += 1
                 sleep(min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (retries - 1)))
         for key, value in response_usage(response).items():
@@ -64,14 +66,15 @@ def ask_for_chunk(transcript: Transcript, chunk: ChapterChunk, chunks: int, cfg:
             continue
         return {"chunk": chunk.to_dict(), "status": "succeeded", "reason": None, "answer": answer,
                 "usage": usage, "attempts": attempts}
-    return _give_up(chunk, reason, usage, attempts, cfg)
+    return _give_up(chunk, reason, usage, attempts, cfg, "skipped")
 
 
-def _give_up(chunk: ChapterChunk, reason: str, usage: dict[str, int], attempts: int,
-             cfg: ChaptersConfig) -> dict[str, Any]:
+def _give_up(chunk: ChapterChunk, reason: str, usage: dict[str, int], attempts: int, cfg: ChaptersConfig,
+             status: str) -> dict[str, Any]:
+    """``failed`` (Bedrock kept failing) or ``skipped`` (no usable answer), as the LLM step reports chunks."""
     if cfg.on_error == "fail":
         raise ChaptersStepError(f"chapters: {reason}")
-    return {"chunk": chunk.to_dict(), "status": "skipped", "reason": reason, "answer": None, "usage": usage,
+    return {"chunk": chunk.to_dict(), "status": status, "reason": reason, "answer": None, "usage": usage,
             "attempts": attempts}
 
 
