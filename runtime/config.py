@@ -376,7 +376,11 @@ class StorageConfig(_Section):
     @field_validator("audio_extensions")
     @classmethod
     def _dotted_lowercase(cls, value: list[str]) -> list[str]:
-        return [ext.lower() if ext.startswith(".") else "." + ext.lower() for ext in value]
+        extensions = [ext.lower() if ext.startswith(".") else "." + ext.lower() for ext in value]
+        sidecars = sorted({ext for ext in extensions if ext in (".yaml", ".yml", ".json")})
+        if sidecars:  # the upload trigger would start a run for every per-episode context file
+            raise ValueError(f"{', '.join(sidecars)} is not audio (per-episode context files use it)")
+        return extensions
 
     @model_validator(mode="after")
     def _disjoint(self) -> StorageConfig:

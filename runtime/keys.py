@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from podwhisperer.runtime.captions.formats import caption_format
 from podwhisperer.runtime.config import StorageConfig
+from podwhisperer.runtime.context import is_sidecar
 
 
 class InputKeyError(ValueError):
@@ -59,6 +60,9 @@ def output_keys(input_key: str, storage: StorageConfig) -> OutputKeys:
 
 
 def has_audio_extension(input_key: str, storage: StorageConfig) -> bool:
+    """True for an audio upload; a per-episode context sidecar (``ep.podwhisperer.yaml``) never is."""
+    if is_sidecar(input_key):
+        return False
     _, ext = posixpath.splitext(input_key.lower())
     return ext in storage.audio_extensions
 

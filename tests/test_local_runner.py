@@ -156,3 +156,46 @@ def test_interrupted_run_finishes_on_the_next_run(tmp_path: Path, audio: Path, c
     assert all((out / WORK / k).read_bytes() == data for k, data in crashed_write.items()), "rewritten identically"
     names = published(out)
     assert "my show #1_refined_transcript.json" in names and len(names) == 1 + 2 + len(CAPTIONS) + len(PODCAST)
+
+
+def test_transcribe_takes_the_episode_context_from_a_file_and_speaker_flags(
+        tmp_path: Path, audio: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs: list[object] = []
+
+    def recording_runner(store: object, config: PipelineConfig, **_: object) -> object:
+        fake = FakeJob(store, config)
+
+        def run(job: object) -> object:
+            jobs.append(job)
+            return fake(job)
+        return run
+
+    monkeypatch.setattr(local_runner, "worker_job_runner", recording_runner)
+    app = typer.Typer()
+    local_cli.register(app)
+    context = tmp_path / "ep.yaml"
+    context.write_text("title: Episode 1\nvocabulary: [WhisperX]\n")
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(app, [str(audio), "-o", str(out), "--device", "cpu", "--context", str(context),
+                                      "--speaker", "Grace Hopper: guest, compilers"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    assert "<title>Episode 1</title>" in (out / "my show #1_transcript.html").read_text()
+    assert jobs[0].config_overrides["speakers"] == [{"name": "Grace Hopper", "description": "guest, compilers"}]
+    assert jobs[0].config_overrides["transcription"]["hotwords"] == ["WhisperX"]
+    assert "notice: chapters: no Bedrock model available" in result.output
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("guests: [x]\n")
+    failed = CliRunner().invoke(app, [str(audio), "-o", str(out), "--context", str(bad)])
+    assert failed.exit_code == 2 and "guests: unknown key" in failed.output and "Traceback" not in failed.output
+
+
+def test_a_file_the_tool_did_not_put_there_is_never_replaced(tmp_path: Path, audio: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / audio.name).write_bytes(b"someone else's recording")
+    with pytest.raises(FileExistsError, match="choose another --output-dir"):
+        run(out, audio)
+    assert (out / audio.name).read_bytes() == b"someone else's recording"

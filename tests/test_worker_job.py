@@ -135,3 +135,14 @@ def test_transient_errors_propagate_and_clean_up(bucket: FileObjectStore, tmp_pa
     with pytest.raises(RuntimeError, match="out of memory"):
         job.run(JobMessage(s3_key="input/a.wav", callback_id="cb"))
     assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_the_episode_context_is_recorded_in_the_raw_metadata(bucket: FileObjectStore, tmp_path: Path) -> None:
+    etag = upload(bucket, tmp_path, "input/ep42.wav")
+    overrides = {"episode": {"title": "Ep 42"}, "speakers": [{"name": "Grace Hopper", "description": "guest"}],
+                 "transcription": {"hotwords": ["WhisperX"], "language": "en"}}
+    calls: list[str] = []
+    result = make_job(bucket, tmp_path, calls).run(JobMessage(s3_key="input/ep42.wav", etag=etag, callback_id="cb",
+                                                              config_overrides=overrides))
+    raw = Transcript.from_json(bucket.get(result.raw_transcript_key))
+    assert raw.metadata is not None and raw.metadata.extra["episode_context"] == overrides
