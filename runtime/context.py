@@ -10,9 +10,10 @@ audio (``input/ep42.mp3`` + ``input/ep42.podwhisperer.yaml``, the sidecar first)
     vocabulary: [WhisperX, Bedrock]
     language: en
 
-Merging: ``title`` and ``description`` set ``episode``; speakers are added to the stack's list (a
-speaker of the same name takes the episode's description); vocabulary extends
-``transcription.hotwords``; ``language`` sets ``transcription.language``.
+Merging: ``title`` and ``description`` set ``episode`` (and, with LLM refinement configured, are added to
+its ``additional_context``); speakers are added to the stack's list (a speaker of the same name takes the
+episode's description); vocabulary extends ``transcription.hotwords``; ``language`` sets
+``transcription.language``.
 """
 
 from __future__ import annotations
@@ -142,7 +143,20 @@ def context_overrides(config: PipelineConfig, context: EpisodeContext) -> dict[s
         transcription["language"] = context.language.split("-")[0]
     if transcription:
         overrides["transcription"] = transcription
+    about = _episode_note(context)
+    if about and config.llm_refinement is not None:  # refinement and speaker naming read it in their prompt
+        before = (config.llm_refinement.additional_context or "").strip()
+        overrides["llm_refinement"] = {"additional_context": f"{before}\n\n{about}".strip()}
     return overrides
+
+
+def _episode_note(context: EpisodeContext) -> str:
+    parts = []
+    if context.title:
+        parts.append(f"This episode: {context.title}.")
+    if context.description:
+        parts.append(context.description.strip())
+    return " ".join(parts)
 
 
 def sidecar_key(input_key: str) -> str:

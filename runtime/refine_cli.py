@@ -87,18 +87,23 @@ def _read_transcript(raw: Path) -> Transcript:
 
 
 def _llm_client(config: PipelineConfig) -> ConverseClient | None:
-    llm = config.llm_refinement
-    if llm is None:
+    """A Bedrock client for the model-calling stages (refinement, chapters), when one is configured and AWS
+    credentials exist. One client serves both: give them models in the same region."""
+    from podwhisperer.runtime.podcast.chapters_stage import chapters_settings
+
+    chapters = chapters_settings(config)
+    settings = config.llm_refinement or (chapters.client_config() if chapters else None)
+    if settings is None:
         return None
     import boto3
 
     session = boto3.Session()
     if session.get_credentials() is None:
-        print("LLM refinement skipped: no AWS credentials found", file=sys.stderr)
+        print("LLM refinement and chapters skipped: no AWS credentials found", file=sys.stderr)
         return None
     from podwhisperer.runtime.bedrock import make_converse_client
 
-    return make_converse_client(llm, session)
+    return make_converse_client(settings, session)
 
 
 def _fail(message: str) -> None:

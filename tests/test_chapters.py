@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from publish_helpers import validate_schema
 
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, Speaker
 from podwhisperer.runtime.podcast.chapters import (
@@ -22,7 +23,6 @@ from podwhisperer.runtime.podcast.chapters import (
 )
 from podwhisperer.runtime.podcast.chapters_bedrock import ChaptersStepError, chapters_with_bedrock
 from podwhisperer.runtime.transcript import Segment, Transcript
-from tests.publish_helpers import validate_schema
 
 MODEL = "eu.anthropic.claude-sonnet-4-20250514-v1:0"
 CFG = ChaptersConfig(min_chapter_seconds=60, max_chapters=5, chunk_max_words=400)

@@ -45,6 +45,16 @@ def test_a_sidecar_merges_over_the_stack_config() -> None:
     assert merged.transcription.language == "pt"
 
 
+def test_title_and_description_reach_the_refinement_prompt_context() -> None:
+    config = stack().with_overrides({"llm_refinement": {"model_id": "eu.anthropic.claude-x-v1:0",
+                                                        "additional_context": "A show about the cloud."}})
+    merged = merge_context(config, context_from_text(SIDECAR, "ep.yaml"))
+    assert merged.llm_refinement.additional_context == (
+        "A show about the cloud.\n\nThis episode: Episode 42: Serverless GPUs. "
+        "Ada and Grace on running Whisper without servers.")
+    assert merge_context(stack(), context_from_text(SIDECAR, "ep.yaml")).llm_refinement is None
+
+
 def test_an_empty_context_changes_nothing() -> None:
     assert merge_context(stack(), context_from_text("", "empty.yaml")) == stack()
 

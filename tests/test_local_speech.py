@@ -50,7 +50,7 @@ def assert_valid_outputs(out: Path, name: str) -> None:
     import srt
     import webvtt
 
-    base = out / "output" / name
+    base = out / name
     refined = json.loads(Path(f"{base}_refined_transcript.json").read_text())
     assert sum(len(s.get("words", [])) for s in refined["segments"]) > 10
     assert len(webvtt.read_buffer(io.StringIO(Path(f"{base}_caption.vtt").read_text()))) > 0
@@ -58,6 +58,17 @@ def assert_valid_outputs(out: Path, name: str) -> None:
     assert json.loads(Path(f"{base}_caption.json").read_text())
     for ext in ("txt", "md"):
         assert Path(f"{base}_caption.{ext}").read_text().strip()
+    # the publishing files, read back by independent readers; every refined word is in them
+    from publish_helpers import parse_html, validate_schema
+
+    words = [w for s in refined["segments"] for w in s["text"].split()]
+    podcast = json.loads(Path(f"{base}_podcast_transcript.json").read_text())
+    validate_schema(podcast, "podcast_transcript.schema.json")
+    assert " ".join(s["body"] for s in podcast["segments"]).split() == words
+    assert parse_html(Path(f"{base}_podcast_transcript.html").read_text()).text_of("p").split() == words
+    validate_schema(json.loads(Path(f"{base}_chapters.json").read_text()), "podcast_chapters.schema.json")
+    assert "podcast:transcript" in Path(f"{base}_podcast.xml").read_text()
+    parse_html(Path(f"{base}_transcript.html").read_text())
 
 
 def test_real_speech_writes_valid_files_and_a_second_run_redoes_nothing(tmp_path: Path) -> None:
@@ -85,12 +96,12 @@ def test_real_speech_run_interrupted_after_transcription_finishes_next_time(tmp_
     child = subprocess.run([sys.executable, str(REPO / "tests" / "local_fakes.py"), str(out), str(audio),
                             "/normalization-", "real"], capture_output=True, timeout=360, cwd=REPO / "tests")
     assert child.returncode == 4, child.stderr.decode()[-3000:]
-    assert (out / "output" / "pyannote sample_raw_transcript.json").is_file()
-    assert not (out / "output" / "pyannote sample_caption.vtt").exists()
+    assert (out / "pyannote sample_raw_transcript.json").is_file()
+    assert not (out / "pyannote sample_caption.vtt").exists()
 
     runs, jobs = transcribe(out, audio)
 
     assert runs[0].status == "completed" and runs[0].resumed, runs[0].error  # type: ignore[attr-defined]
     assert jobs.calls == 0, "transcription is not repeated"
     assert_valid_outputs(out, "pyannote sample")
-    assert all((out / "output" / f"pyannote sample_caption.{ext}").is_file() for ext in CAPTIONS)
+    assert all((out / f"pyannote sample_caption.{ext}").is_file() for ext in CAPTIONS)

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from html import unescape
 
 import webvtt
+from publish_helpers import parse_html, validate_schema
 
 from benchmarks.synthetic import make_transcript
 from podwhisperer.runtime.captions import render_vtt
@@ -24,7 +25,6 @@ from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.podcast.rss import NAMESPACE
 from podwhisperer.runtime.refine import refine_transcript
 from podwhisperer.runtime.transcript import Transcript
-from tests.publish_helpers import parse_html, validate_schema
 
 FILES = {"vtt": "shows/ep 42_caption.vtt", "srt": "shows/ep 42_caption.srt",
          "podcast_json": "shows/ep 42_podcast_transcript.json", "podcast_html": "shows/ep 42_podcast_transcript.html",

@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from publish_helpers import parse_html, sample_transcript, validate_schema
 
 from podwhisperer.runtime.podcast.chapters import Chapter, ChaptersResult, render_chapters_json, render_show_notes
 from podwhisperer.runtime.podcast.html_transcript import render_html_transcript
@@ -14,7 +15,6 @@ from podwhisperer.runtime.podcast.podcast_json import render_podcast_json
 from podwhisperer.runtime.podcast.rss import NAMESPACE, render_rss_snippet
 from podwhisperer.runtime.podcast.speakers import display_name
 from podwhisperer.runtime.transcript import Segment, Transcript, Word
-from tests.publish_helpers import parse_html, sample_transcript, validate_schema
 
 TRICKY = "Fish & chips <b>not bold</b> \"quoted\" 'single' — ünïcode </script>"
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from publish_helpers import REPO, SAMPLE_AUDIO, sample_transcript
 
 from podwhisperer.runtime.podcast.chapters import Chapter
 from podwhisperer.runtime.podcast.page import render_transcript_page
-from tests.publish_helpers import REPO, SAMPLE_AUDIO, sample_transcript
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
