@@ -99,7 +99,9 @@ def _llm_client(config: PipelineConfig) -> ConverseClient | None:
 
     session = boto3.Session()
     if session.get_credentials() is None:
-        print("LLM refinement and chapters skipped: no AWS credentials found", file=sys.stderr)
+        what = "LLM refinement" if config.llm_refinement else "Chapters"
+        also = " (chapters too)" if config.llm_refinement and chapters else ""
+        print(f"{what} skipped: no AWS credentials found{also}", file=sys.stderr)
         return None
     from podwhisperer.runtime.bedrock import make_converse_client
 
