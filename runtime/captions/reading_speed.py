@@ -68,7 +68,8 @@ class _Timeline:
 
 def retime(spans: Sequence[tuple[int, int]], texts: Sequence[str], rules: ReadingSpeed) -> list[tuple[int, int]]:
     """New ``(start, end)`` in ms per cue; ``texts`` are the cue texts as written (tags and entities allowed)."""
-    lengths = [len(shown_text(text)) for text in texts]
+    # plain text (most SRT cues) is measured as it is: a line break counts as the space it replaces
+    lengths = [len(shown_text(text)) if "<" in text or "&" in text else len(text) for text in texts]
     starts = [start for start, _ in spans]
     ends = [end for _, end in spans]
     line = _Timeline(
@@ -92,7 +93,9 @@ def _need(chars: int, cps: float, rules: ReadingSpeed) -> int:
 
 def _one_round(line: _Timeline, rules: ReadingSpeed) -> bool:
     moved = False
-    for i in range(len(line.starts)):
+    starts, ends, needs = line.starts, line.ends, line.needs
+    short = [i for i in range(len(starts)) if needs[i] > ends[i] - starts[i]]  # most cues read well: skip them
+    for i in short:
         if line.deficit(i) > 0:
             moved |= _into_next_pause(line, i, rules)
         if line.deficit(i) > 0:
