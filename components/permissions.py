@@ -63,6 +63,13 @@ def lambda_statements(config: PipelineConfig, t: Targets, ctx: AwsContext) -> li
             lambda values: bedrock_model_arns(llm.model_id, region, values[0], values[1]))
         result.append(statement("InvokeConfiguredModel",
                                 ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], arns))
+    chapters_model = config.chapters.resolved_model(llm) if config.chapters.enabled else None
+    if chapters_model is not None and (llm is None or chapters_model != llm.model_id):
+        chapters_region = config.chapters.resolved_region(llm)
+        chapter_arns = pulumi.Output.all(ctx.account, ctx.partition).apply(
+            lambda values: bedrock_model_arns(chapters_model, chapters_region, values[0], values[1]))
+        result.append(statement("InvokeChaptersModel",
+                                ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], chapter_arns))
     if config.notification.enabled:
         result.append(statement("PutPipelineEvents", ["events:PutEvents"],
                                 [event_bus_arn(config.notification.event_bus_name, ctx)]))

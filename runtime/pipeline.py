@@ -189,7 +189,7 @@ class WorkflowRun:
         self.episode: Json = {"key": None, "context": {}}
         self.job_overrides: Json = {}
         self.stages = StageStore(deps.store)
-        self._bedrock: ConverseClient | None = None
+        self._bedrock: dict[str, ConverseClient] = {}
         self._bedrock_lock = threading.Lock()
 
     # region plumbing (what StageSteps uses too)
@@ -216,10 +216,12 @@ class WorkflowRun:
         self.context.logger.info(message, extra={"step": self.current_step, **extra})
 
     def bedrock(self, llm_cfg: LlmRefinementConfig) -> ConverseClient:
+        """One client per region (refinement and chapters may use models in different regions)."""
+        region = llm_cfg.resolved_region()
         with self._bedrock_lock:
-            if self._bedrock is None:
-                self._bedrock = self.deps.bedrock_factory(llm_cfg)
-            return self._bedrock
+            if region not in self._bedrock:
+                self._bedrock[region] = self.deps.bedrock_factory(llm_cfg)
+            return self._bedrock[region]
 
     # endregion
 

@@ -96,6 +96,17 @@ def test_no_wildcard_actions_and_star_resource_only_for_ecr_login(default: Recor
             assert actions == ["ecr:GetAuthorizationToken"], stmt
 
 
+def test_a_separate_chapters_model_gets_its_own_invoke_statement(mocks: RecordingMocks) -> None:
+    config = {"llm_refinement": LLM, "chapters": {"model_id": "us.amazon.nova-pro-v1:0"}}
+    deployed = deploy(mocks, lambda: PodwhispererPipeline("pod", args(config=config)))
+    by_sid = {s["Sid"]: s for s in statements_of(deployed, "pod-pipeline")}
+    assert by_sid["InvokeChaptersModel"]["Resource"] == [
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0",
+        "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0"]
+    assert "InvokeChaptersModel" not in {s["Sid"] for s in statements_of(
+        deploy(mocks, lambda: PodwhispererPipeline("pod2", args())), "pod2-pipeline")}  # same model: one statement
+
+
 def test_lambda_role_is_scoped(default: RecordingMocks) -> None:
     by_sid = {s["Sid"]: s for s in statements_of(default, "pod-pipeline")}
     bucket = "arn:aws:s3:::pod-media-bucket"
