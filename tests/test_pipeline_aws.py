@@ -1,5 +1,5 @@
 """The durable workflow end to end on offline AWS: moto S3/SQS/EventBridge, the durable test runner,
-a worker answering through the loopback callback shim."""
+the real worker (poller and job, fake transcriber) answering through the loopback callback shim."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import BUCKET, PipelineHarness, raw_key_for
+from fakes.audio import AudioClips
+from fakes.aws import BUCKET, raw_key_for
+from fakes.pipeline import PipelineHarness
 
 from podwhisperer.runtime.config import PipelineConfig, parse_config
 
@@ -19,9 +21,11 @@ def outputs_of(h: PipelineHarness) -> dict[str, bytes]:
     return h.stack.objects("output/")
 
 
-def test_success_path_writes_every_output_and_one_completion_event(harness: PipelineHarness) -> None:
+def test_success_path_writes_every_output_and_one_completion_event(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    event = harness.stack.upload("input/episode-42.mp3", b"ID3 fake audio")
+    event = harness.stack.upload("input/episode-42.mp3", audio_clips.tone())
 
     result = harness.run(event)
 
@@ -47,7 +51,9 @@ def test_success_path_writes_every_output_and_one_completion_event(harness: Pipe
     assert sent["outputKeys"]["captions"]["vtt"] == "output/episode-42_caption.vtt"
     assert sent["outputKeys"]["rawTranscript"] == raw_key_for("input/episode-42.mp3")
     assert sent["transcript"]["words"] > 100 and sent["transcript"]["speakers"] == 2
-    assert sent["transcription"]["workerStats"][0]["step"] == "transcription"
+    worker_stats = sent["transcription"]["workerStats"]  # the real job's callback stats, passed through
+    assert worker_stats["reused"] is False and worker_stats["model"] == "fake"
+    assert {"download", "validate_audio", "transcribe", "upload_raw_transcript"} <= set(worker_stats["stage_seconds"])
     assert sent["timing"]["pipelineDurationMs"] >= 0
 
     names = [op.name for op in result.operations]
@@ -62,9 +68,11 @@ def test_success_path_writes_every_output_and_one_completion_event(harness: Pipe
 @pytest.mark.parametrize("harness", [{"config": parse_config(
     {"replacement_rules": [{"type": "literal", "search": "lambda", "replacement": "Lambda", "whole_word": True}]})}],
     indirect=True)
-def test_refined_transcript_word_segments_carry_the_edited_words(harness: PipelineHarness) -> None:
+def test_refined_transcript_word_segments_carry_the_edited_words(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/edited.mp3", b"ID3 fake audio"))
+    result = harness.run(harness.stack.upload("input/edited.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     refined = json.loads(outputs_of(harness)["output/edited_refined_transcript.json"])
@@ -93,9 +101,11 @@ def test_non_audio_and_empty_uploads_end_early_without_a_job(harness: PipelineHa
     "input/épisode – ünïcødé 🎙.mp3",
     "input/shows/season 2/ep+3.wav",
 ])
-def test_awkward_keys_are_decoded_and_named_consistently(harness: PipelineHarness, key: str) -> None:
+def test_awkward_keys_are_decoded_and_named_consistently(
+    harness: PipelineHarness, key: str, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload(key, b"audio"))
+    result = harness.run(harness.stack.upload(key, audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     detail = json.loads(result.result)
@@ -105,11 +115,13 @@ def test_awkward_keys_are_decoded_and_named_consistently(harness: PipelineHarnes
     assert f"output/{stem}_caption.vtt" in outputs_of(harness)
 
 
-def test_form_encoded_event_keys_from_real_eventbridge_are_decoded(harness: PipelineHarness) -> None:
+def test_form_encoded_event_keys_from_real_eventbridge_are_decoded(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     """Real S3→EventBridge events form-encode keys (space as '+', '+' as %2B); moto sends them raw."""
     harness.start_worker()
     key = "input/a b+c é.mp3"
-    event = harness.stack.upload(key, b"audio")
+    event = harness.stack.upload(key, audio_clips.tone())
     event["detail"]["object"]["key"] = "input/a+b%2Bc+%C3%A9.mp3"
 
     result = harness.run(event)
@@ -123,20 +135,22 @@ def _with_skip() -> PipelineConfig:
 
 
 @pytest.mark.parametrize("harness", [{"config": _with_skip()}], indirect=True)
-def test_skip_if_exists_reuses_the_raw_transcript_only_for_the_same_etag(harness: PipelineHarness) -> None:
+def test_skip_if_exists_reuses_the_raw_transcript_only_for_the_same_etag(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    first = harness.run(harness.stack.upload("input/ep.mp3", b"version one"), name="first")
+    first = harness.run(harness.stack.upload("input/ep.mp3", audio_clips.tone(440)), name="first")
     assert first.status is InvocationStatus.SUCCEEDED
     assert len(harness.worker.jobs) == 1
     harness.stack.pipeline_events(expect=1)
 
-    same = harness.stack.upload("input/ep.mp3", b"version one")  # same bytes: same etag
+    same = harness.stack.upload("input/ep.mp3", audio_clips.tone(440))  # same bytes: same etag
     again = harness.run(same, name="same")
     assert again.status is InvocationStatus.SUCCEEDED
     assert len(harness.worker.jobs) == 1, "same etag must not transcribe again"
     assert json.loads(again.result)["transcription"]["reused"] is True
 
-    changed = harness.run(harness.stack.upload("input/ep.mp3", b"version two"), name="changed")
+    changed = harness.run(harness.stack.upload("input/ep.mp3", audio_clips.tone(880)), name="changed")
     assert changed.status is InvocationStatus.SUCCEEDED
     assert len(harness.worker.jobs) == 2, "a new etag must be transcribed"
     assert json.loads(changed.result)["transcription"]["reused"] is False

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import FakeBedrock, PipelineHarness
+from fakes.audio import AudioClips
+from fakes.aws import FakeBedrock
+from fakes.pipeline import PipelineHarness
 
 from podwhisperer.runtime.config import parse_config
 from podwhisperer.runtime.pipeline import CHECKPOINT_LIMIT_BYTES
@@ -36,9 +38,11 @@ def assert_no_final_outputs(h: PipelineHarness) -> None:
     assert finals == []
 
 
-def test_worker_failure_callback_fails_the_run_with_a_failure_event(harness: PipelineHarness) -> None:
+def test_worker_failure_callback_fails_the_run_with_a_failure_event(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker(lambda job: "fail")
-    result = harness.run(harness.stack.upload("input/broken.mp3", b"not audio"))
+    result = harness.run(harness.stack.upload("input/broken.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.FAILED
     assert "cannot decode audio" in result.error.message
@@ -49,16 +53,18 @@ def test_worker_failure_callback_fails_the_run_with_a_failure_event(harness: Pip
 
 
 @pytest.mark.parametrize("harness", [{"callback_seconds": (2, 0)}], indirect=True)
-def test_callback_timeout_fails_the_run(harness: PipelineHarness) -> None:
+def test_callback_timeout_fails_the_run(harness: PipelineHarness, audio_clips: AudioClips) -> None:
     harness.start_worker(lambda job: "silent")
-    result = harness.run(harness.stack.upload("input/slow.mp3", b"audio"), timeout=30)
+    result = harness.run(harness.stack.upload("input/slow.mp3", audio_clips.tone()), timeout=30)
     assert_transcription_timed_out(harness, result)
 
 
 @pytest.mark.parametrize("harness", [{"callback_seconds": (60, 1)}], indirect=True)
-def test_heartbeat_timeout_notices_a_dead_worker_long_before_the_job_timeout(harness: PipelineHarness) -> None:
+def test_heartbeat_timeout_notices_a_dead_worker_long_before_the_job_timeout(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker(lambda job: "heartbeat-then-silent")
-    result = harness.run(harness.stack.upload("input/dead.mp3", b"audio"), timeout=30)
+    result = harness.run(harness.stack.upload("input/dead.mp3", audio_clips.tone()), timeout=30)
     assert_transcription_timed_out(harness, result)
     assert "heartbeat" in harness.shim.kinds(harness.worker.jobs[0]["callback_id"])
 
@@ -73,9 +79,11 @@ def _llm_config(on_error: str, max_retries: int = 0, chunk_max_words: int = 100)
 
 
 @pytest.mark.parametrize("harness", [{"config": _llm_config("skip")}], indirect=True)
-def test_llm_refinement_runs_each_chunk_as_its_own_checkpointed_step(harness: PipelineHarness) -> None:
+def test_llm_refinement_runs_each_chunk_as_its_own_checkpointed_step(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/llm.mp3", b"audio"))
+    result = harness.run(harness.stack.upload("input/llm.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     chunks = result.get_context("llm-chunks")
@@ -88,9 +96,11 @@ def test_llm_refinement_runs_each_chunk_as_its_own_checkpointed_step(harness: Pi
 
 @pytest.mark.parametrize("harness", [{"config": _llm_config("skip"), "bedrock": FakeBedrock(fail=True)}],
                          indirect=True)
-def test_bedrock_failure_with_on_error_skip_keeps_the_transcript(harness: PipelineHarness) -> None:
+def test_bedrock_failure_with_on_error_skip_keeps_the_transcript(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/skip.mp3", b"audio"))
+    result = harness.run(harness.stack.upload("input/skip.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     detail = json.loads(result.result)
@@ -102,9 +112,9 @@ def test_bedrock_failure_with_on_error_skip_keeps_the_transcript(harness: Pipeli
 
 @pytest.mark.parametrize("harness", [{"config": _llm_config("fail"), "bedrock": FakeBedrock(fail=True)}],
                          indirect=True)
-def test_bedrock_failure_with_on_error_fail_fails_the_run(harness: PipelineHarness) -> None:
+def test_bedrock_failure_with_on_error_fail_fails_the_run(harness: PipelineHarness, audio_clips: AudioClips) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/fail.mp3", b"audio"))
+    result = harness.run(harness.stack.upload("input/fail.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.FAILED
     detail = failed_event(harness)
@@ -115,19 +125,23 @@ def test_bedrock_failure_with_on_error_fail_fails_the_run(harness: PipelineHarne
 
 @pytest.mark.parametrize("harness", [{"config": _llm_config("fail", max_retries=2, chunk_max_words=5000),
                                       "bedrock": FakeBedrock(fail=True)}], indirect=True)
-def test_a_chunk_that_spent_its_bedrock_retries_is_not_retried_again_as_a_step(harness: PipelineHarness) -> None:
+def test_a_chunk_that_spent_its_bedrock_retries_is_not_retried_again_as_a_step(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/denied.mp3", b"audio"))
+    result = harness.run(harness.stack.upload("input/denied.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.FAILED
     assert failed_event(harness)["failedStep"] == "llm-refinement"
     assert harness.bedrock.calls == 1  # access denied: no retry can fix it, at either level
 
 
-def test_two_uploads_of_the_same_name_at_once_publish_the_newer_one_only(harness: PipelineHarness) -> None:
+def test_two_uploads_of_the_same_name_at_once_publish_the_newer_one_only(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    first = harness.stack.upload("input/race.mp3", b"first take")
-    second = harness.stack.upload("input/race.mp3", b"second take, longer")
+    first = harness.stack.upload("input/race.mp3", audio_clips.tone(440))
+    second = harness.stack.upload("input/race.mp3", audio_clips.tone(440, seconds=2.0))
 
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda args: harness.run(*args), [(first, 60, "first"), (second, 60, "second")]))
@@ -144,9 +158,11 @@ def test_two_uploads_of_the_same_name_at_once_publish_the_newer_one_only(harness
 
 @pytest.mark.slow
 @pytest.mark.parametrize("harness", [{"worker_minutes": 180}], indirect=True)
-def test_every_checkpoint_of_a_three_hour_episode_stays_far_below_the_limit(harness: PipelineHarness) -> None:
+def test_every_checkpoint_of_a_three_hour_episode_stays_far_below_the_limit(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/marathon.mp3", b"audio"), timeout=120)
+    result = harness.run(harness.stack.upload("input/marathon.mp3", audio_clips.tone()), timeout=120)
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     detail = json.loads(result.result)

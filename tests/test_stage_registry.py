@@ -6,7 +6,9 @@ import json
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import FakeBedrock, PipelineHarness
+from fakes.audio import AudioClips
+from fakes.aws import FakeBedrock
+from fakes.pipeline import PipelineHarness
 
 from podwhisperer.runtime.captions import caption_format
 from podwhisperer.runtime.config import PipelineConfig, parse_config
@@ -30,9 +32,11 @@ CONFIG = parse_config({
 
 
 @pytest.mark.parametrize("harness", [{"config": CONFIG}], indirect=True)
-def test_the_durable_workflow_publishes_exactly_what_refine_produces(harness: PipelineHarness) -> None:
+def test_the_durable_workflow_publishes_exactly_what_refine_produces(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/same.mp3", b"audio"))
+    result = harness.run(harness.stack.upload("input/same.mp3", audio_clips.tone()))
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     outputs = json.loads(result.result)["outputKeys"]
     objects = harness.stack.objects("output/")
