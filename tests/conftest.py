@@ -1,8 +1,10 @@
-"""Suite-wide safety: dummy AWS credentials so no test can reach a real account."""
+"""Suite-wide safety (dummy AWS credentials so no test can reach a real account) and the one moto server."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,11 +26,28 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The one moto server of the session (S3, SQS, EventBridge on 127.0.0.1); each user resets it first."""
+    from fakes.moto import moto_server
+
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def audio_clips(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Real MP3 tones (ffmpeg) to upload or transcribe where the real worker job probes the audio."""
+    from fakes.audio import AudioClips
+
+    return AudioClips(tmp_path_factory.mktemp("audio"))
+
+
 # -- IAM proven by use (tests/aws_calls.py) ---------------------------------------------------------------
 # Every test that runs against a moto server records the AWS calls the Lambda workflow and the worker make;
 # at teardown each call is checked against the policy the component generates for that role. A call the
 # policy would deny fails the test. Unused grants are listed in the terminal summary.
-_MOTO_FIXTURES = {"harness", "endpoint", "worker_moto", "worker_moto_server"}
+_MOTO_FIXTURES = {"harness", "endpoint", "moto_endpoint", "worker_moto", "worker_moto_server"}
 _IAM_USED = pytest.StashKey[set]()
 
 

@@ -4,13 +4,11 @@ its write. Each run must still complete with byte-identical outputs and exactly 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
 from fakes.audio import AudioClips
 from fakes.aws import BUCKET, raw_key_for
-from fakes.moto import moto_server
 from fakes.pipeline import PipelineHarness
 
 pytestmark = pytest.mark.timeout(120)
@@ -33,9 +31,9 @@ STEP_WRITES = {
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
+def endpoint(moto_endpoint: str) -> str:
+    """The session's moto server (conftest); every PipelineHarness resets it when it starts."""
+    return moto_endpoint
 
 
 @pytest.fixture(scope="module")

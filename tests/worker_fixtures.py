@@ -1,6 +1,6 @@
 """Shared, expensive fixtures for the worker tests. Test modules load them with
 ``pytest_plugins = ["worker_fixtures"]`` (so each is built once per session, however many modules use
-it) and import plain helpers from ``worker_helpers``.
+it) and import plain helpers from the ``fakes`` package.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fakes.callbacks import CallbackShim
-from fakes.moto import moto_server, reset
+from fakes.moto import reset
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +32,9 @@ def worker_dialogue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
 
 
 @pytest.fixture(scope="session")
-def worker_moto_server() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
+def worker_moto_server(moto_endpoint: str) -> str:
+    """The session's one moto server (conftest), under the name the worker tests use."""
+    return moto_endpoint
 
 
 @pytest.fixture()
