@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from worker_helpers import make_media
+from fakes.audio import make_media
 
 from podwhisperer.worker.audio import check_duration, ffprobe_command, format_duration, probe_audio
 from podwhisperer.worker.errors import InvalidAudioError, PermanentJobError

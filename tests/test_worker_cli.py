@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.audio import make_media
+from fakes.speech import SAMPLE_DIR
 from typer.testing import CliRunner
-from worker_helpers import SAMPLE_DIR, make_media
 
 from podwhisperer.runtime.transcript import Transcript
 from podwhisperer.worker.cli import WorkerEnv, WorkerEnvError, app, build_poller

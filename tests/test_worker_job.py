@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_helpers import fake_transcriber, make_media
+from fakes.audio import make_media
+from fakes.transcripts import fake_transcriber
 
 from podwhisperer.runtime.adapters.storage import FileObjectStore
 from podwhisperer.runtime.config import PipelineConfig

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from fakes.audio import make_media
 from fakes.callbacks import CallbackShim, lambda_client
-from worker_helpers import REGION, aws_client, fake_transcriber, make_media
+from fakes.moto import REGION, aws_client
+from fakes.transcripts import fake_transcriber
 
 from podwhisperer.runtime.adapters.storage import S3ObjectStore
 from podwhisperer.runtime.config import PipelineConfig

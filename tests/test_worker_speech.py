@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_helpers import SAMPLE_DIR, rttm_turns, stm_reference, turns_diarizer, wer
+from fakes.speech import SAMPLE_DIR, rttm_turns, stm_reference, turns_diarizer, wer
 
 from podwhisperer.runtime.adapters.storage import FileObjectStore
 from podwhisperer.runtime.config import PipelineConfig, TranscriptionConfig
@@ -161,7 +161,7 @@ def test_job_writes_the_raw_transcript_and_reuses_it(worker_models: Any, worker_
 def test_alignment_stage_runs_when_an_alignment_model_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The batched + wav2vec2 path, with a tiny random-weight model (plumbing: timings are meaningless)."""
     import nltk
-    from worker_helpers import empty_punkt_tab, tiny_wav2vec2
+    from fakes.speech import empty_punkt_tab, tiny_wav2vec2
 
     from podwhisperer.worker.models import ModelCache
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import boto3
 from moto.server import ThreadedMotoServer
+
+REGION = "eu-west-1"
 
 
 @contextmanager
@@ -24,3 +28,9 @@ def moto_server() -> Iterator[str]:
 def reset(endpoint: str) -> None:
     """Forget every bucket, queue and rule (between tests sharing one server)."""
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for the moto server at ``endpoint`` (dummy credentials)."""
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
