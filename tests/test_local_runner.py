@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import typer
-from local_fakes import FakeJob
+from fakes.audio import AudioClips
+from fakes.local import FakeJob
 from typer.testing import CliRunner
 
 from podwhisperer.runtime.config import PipelineConfig, parse_config
@@ -29,9 +30,9 @@ def published(folder: Path) -> set[str]:
 
 
 @pytest.fixture()
-def audio(tmp_path: Path) -> Path:
+def audio(tmp_path: Path, audio_clips: AudioClips) -> Path:
     path = tmp_path / "my show #1.mp3"
-    path.write_bytes(b"ID3 pretend audio")
+    path.write_bytes(audio_clips.tone())  # real audio: the real worker job probes it
     return path
 
 
