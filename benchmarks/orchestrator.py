@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from aws_fakes import canned_raw_transcript
+from fakes.transcripts import canned_raw_transcript
 
 from podwhisperer.runtime.config import PipelineConfig
 from podwhisperer.runtime.contracts import JobMessage
