@@ -52,6 +52,18 @@ def test_worker_failure_callback_fails_the_run_with_a_failure_event(
     assert_no_final_outputs(harness)
 
 
+def test_an_upload_that_is_not_audio_fails_the_run_with_the_real_workers_message(harness: PipelineHarness) -> None:
+    harness.start_worker()  # no fault: the real job's ffprobe check rejects the file
+    result = harness.run(harness.stack.upload("input/notes.mp3", b"a text file named .mp3, not audio"))
+
+    assert result.status is InvocationStatus.FAILED
+    detail = failed_event(harness)
+    assert detail["failedStep"] == "transcribe" and detail["inputKey"] == "input/notes.mp3"
+    assert "not a readable audio or video file" in detail["error"]["message"]  # type: ignore[index]
+    assert harness.stack.objects("output/") == {}, "nothing written, not even a raw transcript"
+    assert harness.shim.kinds(harness.worker.jobs[0]["callback_id"]).count("fail") == 1
+
+
 @pytest.mark.parametrize("harness", [{"callback_seconds": (2, 0)}], indirect=True)
 def test_callback_timeout_fails_the_run(harness: PipelineHarness, audio_clips: AudioClips) -> None:
     harness.start_worker(lambda job: "silent")
