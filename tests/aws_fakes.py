@@ -7,6 +7,7 @@ real worker (poller and job) now: :class:`fakes.worker.PollerWorker`.
 
 from fakes.aws import BUCKET, PIPELINE_SOURCE, REGION, FakeBedrock, FaultyStore, MotoStack, raw_key_for
 from fakes.callbacks import CallbackShim
+from fakes.moto import moto_server, reset
 from fakes.pipeline import PipelineHarness
 from fakes.transcripts import canned_raw_transcript, canned_transcript
 from fakes.worker import PollerWorker
@@ -14,4 +15,4 @@ from fakes.worker import PollerWorker as FakeWorker
 
 __all__ = ["BUCKET", "PIPELINE_SOURCE", "REGION", "CallbackShim", "FakeBedrock", "FakeWorker", "FaultyStore",
            "MotoStack", "PipelineHarness", "PollerWorker", "canned_raw_transcript", "canned_transcript",
-           "raw_key_for"]
+           "moto_server", "raw_key_for", "reset"]

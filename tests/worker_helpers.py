@@ -6,6 +6,7 @@ Kept so that tests written against the old module path keep importing; new tests
 """
 
 from fakes.audio import make_media
+from fakes.callbacks import CallbackShim, lambda_client
 from fakes.moto import REGION, aws_client
 from fakes.speech import (
     SAMPLE_DIR,
@@ -19,5 +20,6 @@ from fakes.speech import (
 )
 from fakes.transcripts import fake_transcriber
 
-__all__ = ["REGION", "SAMPLE_DIR", "aws_client", "empty_punkt_tab", "fake_transcriber", "make_media", "normalise",
-           "rttm_turns", "stm_reference", "tiny_wav2vec2", "turns_diarizer", "wer"]
+__all__ = ["REGION", "SAMPLE_DIR", "CallbackShim", "aws_client", "empty_punkt_tab", "fake_transcriber",
+           "lambda_client", "make_media", "normalise", "rttm_turns", "stm_reference", "tiny_wav2vec2",
+           "turns_diarizer", "wer"]
