@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import BUCKET, FakeBedrock, PipelineHarness
+from fakes.audio import AudioClips
+from fakes.aws import BUCKET, FakeBedrock
+from fakes.pipeline import PipelineHarness
 
 from podwhisperer.runtime.config import parse_config
 
@@ -48,13 +50,15 @@ CHAPTERS_CONFIG = parse_config({
 })
 
 
-def test_the_sidecar_is_not_audio_and_its_context_reaches_the_worker_and_the_event(harness: PipelineHarness) -> None:
+def test_the_sidecar_is_not_audio_and_its_context_reaches_the_worker_and_the_event(
+    harness: PipelineHarness, audio_clips: AudioClips,
+) -> None:
     harness.start_worker()
     ignored = harness.run(harness.stack.upload("input/ep42.podwhisperer.yaml", SIDECAR))
     assert json.loads(ignored.result)["status"] == "ignored"
     assert harness.worker.jobs == []
 
-    result = harness.run(harness.stack.upload("input/ep42.mp3", b"ID3 audio"))
+    result = harness.run(harness.stack.upload("input/ep42.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     [job] = harness.worker.jobs
@@ -70,10 +74,10 @@ def test_the_sidecar_is_not_audio_and_its_context_reaches_the_worker_and_the_eve
     assert "<title>Episode 42: Serverless GPUs</title>" in page
 
 
-def test_an_invalid_sidecar_fails_the_run_naming_the_file(harness: PipelineHarness) -> None:
+def test_an_invalid_sidecar_fails_the_run_naming_the_file(harness: PipelineHarness, audio_clips: AudioClips) -> None:
     harness.start_worker()
     harness.stack.upload("input/bad.podwhisperer.yaml", b"titel: typo\n")
-    result = harness.run(harness.stack.upload("input/bad.mp3", b"ID3 audio"))
+    result = harness.run(harness.stack.upload("input/bad.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.FAILED
     [event] = harness.stack.pipeline_events(expect=1)
@@ -85,9 +89,9 @@ def test_an_invalid_sidecar_fails_the_run_naming_the_file(harness: PipelineHarne
 
 @pytest.mark.parametrize("harness", [{"config": CHAPTERS_CONFIG, "bedrock": ChaptersBedrock()}], indirect=True)
 def test_chapters_run_chunk_by_chunk_and_publish_chapters_show_notes_and_the_rss_snippet(
-        harness: PipelineHarness) -> None:
+        harness: PipelineHarness, audio_clips: AudioClips) -> None:
     harness.start_worker()
-    result = harness.run(harness.stack.upload("input/chapters.mp3", b"ID3 audio"))
+    result = harness.run(harness.stack.upload("input/chapters.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     chunks = result.get_context("chapters-chunks")
