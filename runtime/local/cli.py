@@ -26,8 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def transcribe(
-    audio: Annotated[list[Path], typer.Argument(help="Audio files (mp3, m4a, wav, ...).", exists=True,
-                                                dir_okay=False, readable=True)],
+    audio: Annotated[list[Path] | None, typer.Argument(help="Audio files (mp3, m4a, wav, ...).", exists=True,
+                                                       dir_okay=False, readable=True)] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="podwhisperer.yaml")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where outputs and checkpoints go.")]
     = DEFAULT_OUTPUT_DIR,
@@ -41,15 +41,35 @@ def transcribe(
         "<audio stem>.podwhisperer.yaml next to the audio, when present.", exists=True, dir_okay=False)] = None,
     speaker: Annotated[list[str] | None, typer.Option(
         "--speaker", help="'Name: description' of someone in this episode (repeatable).")] = None,
+    feed: Annotated[str | None, typer.Option("--feed", help="A podcast RSS/Atom feed URL (or file): "
+                                             "transcribe its episodes, newest first.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="With --feed: at most N episodes.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="With --feed: episodes published on or after "
+                                              "this date (2024-01-31).")] = None,
+    episode: Annotated[list[str] | None, typer.Option("--episode", help="With --feed: only this GUID or title "
+                                                      "(repeatable).")] = None,
 ) -> None:
     """Transcribe audio locally: captions, transcripts and publish-ready files in OUTPUT_DIR, resumable after Ctrl-C."""
     from rich.console import Console
 
     console = Console()
+    if bool(audio) == bool(feed):
+        console.print("[red]error: give audio files or --feed URL (one of the two)[/]")
+        raise typer.Exit(2)
     cfg = _load_config(config, model, language, console)
-    contexts = {path: _episode_context(path, context, speaker or [], console) for path in audio}
+    contexts = {path: _episode_context(path, context, speaker or [], console) for path in audio or []}
     failures = 0
     pipeline = _build_pipeline(output_dir, cfg, device, console)
+    if feed:
+        from podwhisperer.runtime.feed.cli import run_feed_command
+
+        try:
+            raise typer.Exit(run_feed_command(feed, limit, since, episode or [], output_dir, console,
+                                              lambda path: _run_one(pipeline, path, console,
+                                                                    _episode_context(path, None, [], console))))
+        finally:
+            pipeline.close()
+    audio = audio or []
     try:
         runs = [_run_one(pipeline, path, console, contexts[path]) for path in audio]
         failures = sum(run.status == "failed" for run in runs)

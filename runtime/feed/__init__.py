@@ -1,0 +1,1 @@
+"""Podcast feed ingest shared by local mode (``transcribe --feed``) and the cloud backfill."""

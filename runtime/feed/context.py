@@ -1,0 +1,52 @@
+"""Per-episode context from the feed: title, description, guests and language.
+
+The shape is the per-episode context of the pipeline (``<name>.podwhisperer.yaml`` next to the
+audio): ``title``, ``description``, ``speakers`` (``name``, ``description``), ``vocabulary`` and
+``language``. Empty fields are left out, so the sidecar only says what the feed said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from podwhisperer.runtime.feed.model import Episode, Person
+
+SIDECAR_SUFFIX = ".podwhisperer.yaml"
+MAX_CONTEXT_DESCRIPTION_CHARS = 1000
+
+
+def episode_context(episode: Episode) -> dict[str, Any]:
+    """The episode's context as a plain mapping (YAML/JSON-ready)."""
+    context: dict[str, Any] = {"title": episode.title}
+    if episode.description:
+        context["description"] = episode.description[:MAX_CONTEXT_DESCRIPTION_CHARS]
+    speakers = _speakers(episode.persons)
+    if speakers:
+        context["speakers"] = speakers
+        context["vocabulary"] = [s["name"] for s in speakers]  # names Whisper should spell right
+    if episode.language:
+        context["language"] = episode.language
+    return context
+
+
+def context_yaml(context: dict[str, Any]) -> str:
+    header = "# Per-episode context, from the podcast feed (podwhisperer)\n"
+    return header + yaml.safe_dump(context, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _speakers(persons: tuple[Person, ...]) -> list[dict[str, str]]:
+    speakers: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for person in persons:
+        if person.name in seen:
+            continue
+        seen.add(person.name)
+        speakers.append({"name": person.name, "description": _describe(person)})
+    return speakers
+
+
+def _describe(person: Person) -> str:
+    role = person.role.replace("-", " ")
+    return role[:1].upper() + role[1:] + ("" if person.group == "cast" else f" ({person.group})")
