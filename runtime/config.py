@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from podwhisperer.runtime.pricing import CostConfig
+
 SQS_MAX_VISIBILITY_MINUTES = 720
 """SQS caps a message's visibility timeout at 12 hours; the job timeout may not exceed it."""
 
@@ -453,6 +455,7 @@ class PipelineConfig(_Section):
     notification: NotificationConfig = Field(default_factory=NotificationConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
+    cost: CostConfig = Field(default_factory=CostConfig, description="Price table for cost reports and estimates.")
 
     @model_validator(mode="after")
     def _unique_speaker_names(self) -> PipelineConfig:
