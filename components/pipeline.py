@@ -76,6 +76,9 @@ class PodwhispererPipeline(pulumi.ComponentResource):
 
     bucket_name: pulumi.Output[str]
     input_prefix: pulumi.Output[str]
+    output_prefix: pulumi.Output[str]
+    region: pulumi.Output[str]
+    function_name: pulumi.Output[str]
     queue_url: pulumi.Output[str]
     dead_letter_queue_url: pulumi.Output[str]
     function_arn: pulumi.Output[str]
@@ -103,7 +106,9 @@ class PodwhispererPipeline(pulumi.ComponentResource):
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """What the program exports (and what ``register_outputs`` records)."""
-        return {"bucket_name": self.bucket_name, "input_prefix": self.input_prefix, "queue_url": self.queue_url,
+        return {"bucket_name": self.bucket_name, "input_prefix": self.input_prefix,
+                "output_prefix": self.output_prefix, "region": self.region, "function_name": self.function_name,
+                "queue_url": self.queue_url,
                 "dead_letter_queue_url": self.dead_letter_queue_url, "function_arn": self.function_arn,
                 "alias_arn": self.alias_arn, "event_bus_name": self.event_bus_name,
                 "event_source": self.event_source, "cluster_name": self.cluster_name,
@@ -134,6 +139,9 @@ class PodwhispererPipeline(pulumi.ComponentResource):
         self._alarms(queues, pipeline)
         self.bucket_name = bucket.name
         self.input_prefix = pulumi.Output.from_input(config.storage.input_prefix)
+        self.output_prefix = pulumi.Output.from_input(config.storage.output_prefix)
+        self.region = pulumi.Output.from_input(ctx.region)  # `podwhisperer cloud --stack` needs it
+        self.function_name = pipeline.function.name
         self.queue_url = queues.jobs.url
         self.dead_letter_queue_url = queues.jobs_dlq.url
         self.function_arn = pipeline.function.arn

@@ -26,10 +26,12 @@ app.add_typer(config_app, name="config")
 
 
 def _register_subcommands() -> None:
+    from podwhisperer.runtime.cloud.cli import app as cloud_app
     from podwhisperer.runtime.local.cli import register as register_local
     from podwhisperer.worker.cli import app as worker_app
 
     app.add_typer(worker_app, name="worker")
+    app.add_typer(cloud_app, name="cloud")
     register_local(app)
 
 

@@ -29,10 +29,14 @@ def guid_suffix(guid: str) -> str:
 
 
 def assign_names(episodes: Sequence[Episode], known: Mapping[str, str]) -> dict[str, str]:
-    """GUID → output name for every episode. ``known`` (GUID → name, from the index) always wins."""
+    """GUID → output name for every episode. ``known`` (GUID → name, from the index) always wins.
+
+    Episodes are named oldest first, so the first episode with a title keeps the plain slug when a
+    later one repeats it: names stay the same as the feed grows, even without an index (the cloud).
+    """
     names = dict(known)
     taken = {name: guid for guid, name in names.items()}
-    for episode in episodes:
+    for episode in sorted(episodes, key=_oldest_first):
         if episode.guid in names:
             continue
         base = slugify(episode.title) or "episode"
@@ -42,3 +46,7 @@ def assign_names(episodes: Sequence[Episode], known: Mapping[str, str]) -> dict[
         names[episode.guid] = name
         taken[name] = episode.guid
     return names
+
+
+def _oldest_first(episode: Episode) -> tuple[int, float]:
+    return (0, episode.published.timestamp()) if episode.published else (1, 0.0)
