@@ -103,6 +103,8 @@ class EnclosureStreamer:
                 upload_id = self._create(key, identity, served or kind)
             done = offset
             while chunk := _read_exactly(response, self.part_bytes):
+                if total is not None and len(chunk) < self.part_bytes and done + len(chunk) != total:
+                    raise ConnectionError(f"got {done + len(chunk)} of {total} bytes")  # resumable: parts kept
                 number = len(parts) + 1
                 answer = self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
                                              Body=chunk)
