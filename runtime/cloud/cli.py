@@ -261,7 +261,9 @@ def _dry_run(console: Console, episodes: Sequence[Any], names: dict[str, str], c
                   f"{min(len(batch.episodes), cfg.worker.max_workers)} cold worker start(s))")
     if batch.unknown:
         console.print(f"[yellow]{batch.unknown} episode(s) of unknown length are not in the total[/]")
-    console.print("~ duration estimated from the file size; prices and assumptions: the config's cost section")
+    if any(row.estimate and row.duration.estimated for row in batch.episodes):
+        console.print("~ duration estimated from the file size at 128 kbit/s")
+    console.print("prices and assumptions: the config's cost section (podwhisperer.example.yaml)")
 
 
 def _hms(seconds: float) -> str:
