@@ -19,8 +19,9 @@ def test_component_is_exported_lazily() -> None:
 def test_every_command_has_help() -> None:
     command = [str(Path(sys.executable).parent / "podwhisperer")]
     for args in ([], ["refine"], ["transcribe"], ["config", "validate"], ["config", "schema"], ["image-context"],
-                 ["worker"],
-                 ["worker", "transcribe"], ["worker", "run"]):
+                 ["worker"], ["worker", "transcribe"], ["worker", "run"], ["cloud"], ["cloud", "upload"],
+                 ["cloud", "backfill"], ["cloud", "status"], ["cloud", "reprocess"], ["cloud", "warmup"],
+                 ["cloud", "cost"]):
         result = subprocess.run([*command, *args, "--help"], capture_output=True, text=True)
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage" in result.stdout
