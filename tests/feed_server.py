@@ -2,7 +2,8 @@
 
 ``FeedHost.files`` maps a path to ``(body, content type)``. ``cut_after[path] = n`` makes the next
 GET of ``path`` send its full headers but only ``n`` body bytes before closing the connection (a
-dropped download); ``requests`` records ``(method, path, Range header)`` for the assertions.
+dropped download); ``busy[path] = n`` answers the next ``n`` GETs with 503; ``ignore_range`` paths answer ranges with
+the whole file (200); ``requests`` records ``(method, path, Range header)`` for the assertions.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class FeedHost:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     cut_after: dict[str, int] = field(default_factory=dict)
     ignore_range: set[str] = field(default_factory=set)
+    busy: dict[str, int] = field(default_factory=dict)  # path → how many more GETs answer 503
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
@@ -41,6 +43,10 @@ def _handler(host: FeedHost) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             host.requests.append(("GET", self.path, self.headers.get("Range")))
+            if host.busy.get(self.path):
+                host.busy[self.path] -= 1
+                self._send(503, b"try again", "text/plain")
+                return
             if self.path not in host.files:
                 self._send(404, b"not found", "text/plain")
                 return

@@ -167,6 +167,28 @@ def test_partial_download_of_an_earlier_run_is_resumed_unless_the_file_changed(h
     assert (tmp_path / "b.mp3").read_bytes() == changed, "If-Range made the server send the new file whole"
 
 
+def test_busy_server_is_retried_with_backoff_and_a_server_without_ranges_restarts(host: FeedHost,
+                                                                                  tmp_path: Path) -> None:
+    host.files["/a.mp3"] = (AUDIO, "audio/mpeg")
+    host.busy["/a.mp3"] = 2
+    pauses: list[float] = []
+    patient = HttpClient(timeout=5, retries=3, backoff_seconds=0.5, sleep=pauses.append)
+
+    download(patient, host.url("/a.mp3"), tmp_path / "a.mp3")
+    assert pauses == [0.5, 1.0] and (tmp_path / "a.mp3").read_bytes() == AUDIO
+
+    host.files["/b.mp3"] = (AUDIO, "audio/mpeg")
+    host.ignore_range.add("/b.mp3")
+    host.cut_after["/b.mp3"] = 200_000
+    download(patient, host.url("/b.mp3"), tmp_path / "b.mp3")
+    assert host.gets("/b.mp3") == [None, "bytes=200000-"] and (tmp_path / "b.mp3").read_bytes() == AUDIO
+
+    host.busy["/c.mp3"] = 10
+    with pytest.raises(DownloadError, match=r"/c.mp3: HTTP 503"):
+        download(client(), host.url("/c.mp3"), tmp_path / "c.mp3")
+    assert len(host.gets("/c.mp3")) == 3, "1 try + 2 retries"
+
+
 def test_a_missing_enclosure_fails_at_once_and_an_html_page_is_not_audio(host: FeedHost, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match=r"/gone.mp3: HTTP 404"):
         download(client(), host.url("/gone.mp3"), tmp_path / "gone.mp3")

@@ -91,7 +91,7 @@ class EnclosureStreamer:
         upload_id, parts = self._resume_point(key, identity)
         offset = len(parts) * self.part_bytes
         headers = {"Range": f"bytes={offset}-"} if offset else {}
-        with self.http.open(url, headers) as response:
+        with self.http.open_once(url, headers) as response:
             served = content_type(response.headers)
             check_audio_type(url, served)
             if offset and (response.status != 206 or range_start(response.headers) != offset):

@@ -63,7 +63,7 @@ def _attempt(client: HttpClient, url: str, part: Path, meta: Path, on_progress: 
     offset = part.stat().st_size if part.exists() else 0
     validator = _read_validator(meta) if offset else None
     headers = {"Range": f"bytes={offset}-", **({"If-Range": validator} if validator else {})} if offset else {}
-    with client.open(url, headers) as response:
+    with client.open_once(url, headers) as response:
         kind = content_type(response.headers)
         check_audio_type(url, kind)
         if offset and (response.status != 206 or range_start(response.headers) != offset):

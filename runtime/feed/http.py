@@ -43,7 +43,7 @@ class Probe:
 
 @dataclass
 class HttpClient:
-    """Opens URLs with retries. ``sleep`` is injectable so tests do not wait for the backoff."""
+    """Opens URLs; retries what :meth:`retrying` wraps. ``sleep`` is injectable so tests do not wait."""
 
     timeout: float = 30.0
     retries: int = 3
@@ -51,10 +51,6 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     user_agent: str = USER_AGENT
     _opener: urllib.request.OpenerDirector = field(default_factory=urllib.request.build_opener, repr=False)
-
-    def open(self, url: str, headers: dict[str, str] | None = None) -> Any:
-        """The response (file-like, ``.status``, ``.headers``) after retrying transient failures."""
-        return self.retrying(url, lambda: self._open_once(url, headers or {}))
 
     def retrying(self, url: str, attempt: Callable[[], Any]) -> Any:
         """``attempt()`` retried on transient errors with exponential backoff; permanent ones raise at once."""
@@ -73,7 +69,7 @@ class HttpClient:
     def fetch(self, url: str, max_bytes: int = MAX_FEED_BYTES) -> bytes:
         """The whole body (a feed): at most ``max_bytes``."""
         def read() -> bytes:
-            with self._open_once(url, {}) as response:
+            with self.open_once(url, {}) as response:
                 data: bytes = response.read(max_bytes + 1)
             if len(data) > max_bytes:
                 raise HttpError(f"{url}: larger than {max_bytes // (1024 * 1024)} MiB, not a feed")
@@ -86,7 +82,7 @@ class HttpClient:
         """Size, type and ``head_bytes`` from ``start`` in one range request (a server that ignores
         ranges sends the whole file from byte 0; only what is needed is read)."""
         def read() -> Probe:
-            with self._open_once(url, {"Range": f"bytes={start}-{start + head_bytes - 1}"}) as response:
+            with self.open_once(url, {"Range": f"bytes={start}-{start + head_bytes - 1}"}) as response:
                 skip = start if response.status == 200 else 0
                 while skip > 0:
                     chunk = response.read(min(skip, 1 << 20))
@@ -100,7 +96,8 @@ class HttpClient:
         result: Probe = self.retrying(url, read)
         return result
 
-    def _open_once(self, url: str, headers: dict[str, str]) -> Any:
+    def open_once(self, url: str, headers: dict[str, str]) -> Any:
+        """One request, no retry (for callers that retry a larger unit of work themselves)."""
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, **headers})
         try:
             return self._opener.open(request, timeout=self.timeout)
