@@ -89,8 +89,6 @@ class FeedIndex:
     def save(self, feed: Feed) -> None:
         """Write ``index.json`` and ``index.html`` (each atomically)."""
         self.feed_url, self.feed_title = feed.url, feed.title
-        for record in self.records.values():
-            record.files = [f for f in record.files if (self.folder / f).exists()] or record.files
         data = {"feed": {"url": self.feed_url, "title": self.feed_title},
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
                 "episodes": [asdict(r) for r in self.ordered()]}
