@@ -15,17 +15,19 @@ from podwhisperer.runtime.feed.model import Episode, Person
 
 SIDECAR_SUFFIX = ".podwhisperer.yaml"
 MAX_CONTEXT_DESCRIPTION_CHARS = 1000
+MAX_TITLE_CHARS = 300
+MAX_TERM_CHARS = 100
 
 
 def episode_context(episode: Episode) -> dict[str, Any]:
     """The episode's context as a plain mapping (YAML/JSON-ready)."""
-    context: dict[str, Any] = {"title": episode.title}
+    context: dict[str, Any] = {"title": episode.title[:MAX_TITLE_CHARS]}
     if episode.description:
         context["description"] = episode.description[:MAX_CONTEXT_DESCRIPTION_CHARS]
     speakers = _speakers(episode.persons)
     if speakers:
         context["speakers"] = speakers
-        context["vocabulary"] = [s["name"] for s in speakers]  # names Whisper should spell right
+        context["vocabulary"] = [s["name"][:MAX_TERM_CHARS] for s in speakers]  # names Whisper should spell right
     if episode.language:
         context["language"] = episode.language
     return context
