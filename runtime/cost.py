@@ -33,16 +33,22 @@ def bedrock_price(cost: CostConfig, model_id: str) -> TokenPrice | None:
     return cost.bedrock_models[max(matches, key=len)] if matches else None
 
 
-def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, input_tokens: int = 0, output_tokens: int = 0,
-                 lambda_seconds: float | None = None, lambda_memory_mb: int | None = None,
-                 invocations: int = 1, instance_type: str | None = None) -> dict[str, Any]:
-    """The cost breakdown carried by the completion event and the refined transcript's metadata."""
+def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, device: str | None = "cuda",
+                 input_tokens: int = 0, output_tokens: int = 0, lambda_seconds: float | None = None,
+                 lambda_memory_mb: int | None = None, instance_type: str | None = None) -> dict[str, Any]:
+    """An episode's cost breakdown: GPU seconds × price, tokens × price and, when ``lambda_seconds`` is
+    given, the Lambda's GB-seconds and invocation. Carried by the completion event (all three) and the
+    refined transcript's metadata (GPU and LLM: what the transcript itself cost to make)."""
     cost = config.cost
     notes: list[str] = []
     hourly = gpu_price_per_hour(cost, config.worker.capacity, instance_type)
-    gpu_usd = None if gpu_seconds is None else gpu_seconds / 3600 * hourly
+    gpu_usd: float | None = None
     if gpu_seconds is None:
-        notes.append("no GPU time reported (transcript reused)")
+        notes.append("the worker reported no processing time")
+    elif device is not None and not device.startswith("cuda"):
+        notes.append(f"transcribed on {device}, not on a GPU instance: not priced")
+    else:
+        gpu_usd = gpu_seconds / 3600 * hourly
     llm_usd: float | None = 0.0
     model = config.llm_refinement.model_id if config.llm_refinement else None
     if model and (input_tokens or output_tokens):
@@ -52,21 +58,41 @@ def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, input_tok
             notes.append(f"no price for Bedrock model {model!r} in cost.bedrock_models")
         else:
             llm_usd = input_tokens / 1000 * price.input_per_1k + output_tokens / 1000 * price.output_per_1k
-    memory_mb = lambda_memory_mb or cost.lambda_memory_mb
-    gb_seconds = (lambda_seconds or 0.0) * memory_mb / 1024
-    lambda_usd = gb_seconds * cost.lambda_gb_second + invocations * cost.lambda_request
-    parts = [gpu_usd, llm_usd, lambda_usd]
-    return {
+    breakdown: dict[str, Any] = {
         "currency": "USD",
-        "gpu": {"seconds": _round(gpu_seconds, 3), "instanceType": instance_type or cost.gpu_instance_type,
-                "capacity": config.worker.capacity, "pricePerHour": round(hourly, 6), "usd": _round(gpu_usd, 6)},
+        "gpu": {"seconds": _round(gpu_seconds, 3), "device": device,
+                "instanceType": instance_type or cost.gpu_instance_type, "capacity": config.worker.capacity,
+                "pricePerHour": round(hourly, 6), "usd": _round(gpu_usd, 6)},
         "llm": {"model": model, "inputTokens": input_tokens, "outputTokens": output_tokens, "usd": _round(llm_usd, 6)},
-        "lambda": {"seconds": _round(lambda_seconds, 3), "memoryMb": memory_mb, "gbSeconds": round(gb_seconds, 3),
-                   "invocations": invocations, "usd": round(lambda_usd, 6)},
-        "totalUsd": round(sum(p for p in parts if p is not None), 6),
-        "complete": all(p is not None for p in parts),
-        "notes": notes,
     }
+    parts = [gpu_usd, llm_usd]
+    if lambda_seconds is not None:
+        memory_mb = lambda_memory_mb or cost.lambda_memory_mb
+        gb_seconds = lambda_seconds * memory_mb / 1024
+        lambda_usd = gb_seconds * cost.lambda_gb_second + cost.lambda_request
+        breakdown["lambda"] = {"seconds": round(lambda_seconds, 3), "memoryMb": memory_mb,
+                               "gbSeconds": round(gb_seconds, 3), "usd": round(lambda_usd, 6)}
+        parts.append(lambda_usd)
+    breakdown["totalUsd"] = round(sum(p for p in parts if p is not None), 6)
+    breakdown["complete"] = all(p is not None for p in parts)
+    breakdown["notes"] = notes
+    return breakdown
+
+
+def worker_seconds(stage_timings: Iterable[Mapping[str, Any]]) -> float | None:
+    """The worker's time on one episode: the sum of its recorded stages (download, model, transcribe, …)."""
+    seconds = [float(r["seconds"]) for r in stage_timings
+               if r.get("status") != "skipped" and isinstance(r.get("seconds"), int | float)]
+    return round(sum(seconds), 3) if seconds else None
+
+
+def llm_tokens(usage: Mapping[str, Any] | None) -> tuple[int, int]:
+    """(input, output) tokens from an LLM stage's usage (``{"usage": {...}}`` summaries or the usage itself)."""
+    if not usage:
+        return 0, 0
+    nested = usage.get("usage")
+    inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else usage
+    return int(inner.get("input_tokens", 0) or 0), int(inner.get("output_tokens", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +152,7 @@ def sum_breakdowns(breakdowns: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         totals["outputTokens"] += item["llm"].get("outputTokens") or 0
         totals["gpuUsd"] += item["gpu"].get("usd") or 0.0
         totals["llmUsd"] += item["llm"].get("usd") or 0.0
-        totals["lambdaUsd"] += item["lambda"].get("usd") or 0.0
+        totals["lambdaUsd"] += (item.get("lambda") or {}).get("usd") or 0.0
         totals["totalUsd"] += item.get("totalUsd") or 0.0
         totals["incomplete"] += 0 if item.get("complete", True) else 1
     return totals

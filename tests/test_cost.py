@@ -37,11 +37,12 @@ def test_episode_cost_breakdown_multiplies_measured_numbers_by_the_table() -> No
     breakdown = episode_cost(cfg, gpu_seconds=360.0, input_tokens=40_000, output_tokens=5_000, lambda_seconds=30.0,
                              lambda_memory_mb=2048)
 
-    assert breakdown["gpu"] == {"seconds": 360.0, "instanceType": "g5.xlarge", "capacity": "spot",
+    assert breakdown["gpu"] == {"seconds": 360.0, "device": "cuda", "instanceType": "g5.xlarge", "capacity": "spot",
                                 "pricePerHour": 0.45, "usd": 0.045}
     assert breakdown["llm"]["usd"] == pytest.approx(40 * 0.003 + 5 * 0.015)
     assert breakdown["lambda"]["gbSeconds"] == 60.0
     assert breakdown["lambda"]["usd"] == pytest.approx(60 * 0.0000166667 + 0.0000002, abs=1e-6)
+    assert "lambda" not in episode_cost(cfg, gpu_seconds=1.0), "the transcript's own metadata has no Lambda line"
     assert breakdown["totalUsd"] == pytest.approx(0.045 + 0.195 + 0.0010002, abs=1e-6)
     assert breakdown["complete"] and breakdown["notes"] == []
 
@@ -54,11 +55,22 @@ def test_an_unpriced_model_is_reported_not_guessed_and_overrides_apply() -> None
     priced = episode_cost(cfg, gpu_seconds=3600.0, input_tokens=1000, output_tokens=1000)
     assert priced["gpu"]["usd"] == 0.9 and priced["llm"]["usd"] == pytest.approx(0.003)
 
-    unpriced = episode_cost(config(llm_refinement={"model_id": "mistral.new-model-v9"}), gpu_seconds=None,
-                            input_tokens=1000, output_tokens=10)
-    assert unpriced["llm"]["usd"] is None and not unpriced["complete"]
-    assert any("no price for Bedrock model" in note for note in unpriced["notes"])
+    unpriced = episode_cost(config(llm_refinement={"model_id": "mistral.new-model-v9"}), gpu_seconds=20.0,
+                            device="cpu", input_tokens=1000, output_tokens=10)
+    assert unpriced["llm"]["usd"] is None and unpriced["gpu"]["usd"] is None and not unpriced["complete"]
+    assert unpriced["notes"] == ["transcribed on cpu, not on a GPU instance: not priced",
+                                 "no price for Bedrock model 'mistral.new-model-v9' in cost.bedrock_models"]
     assert sum_breakdowns([priced, unpriced])["incomplete"] == 1
+
+
+def test_worker_seconds_and_tokens_are_read_from_metadata_and_usage() -> None:
+    from podwhisperer.runtime.cost import llm_tokens, worker_seconds
+
+    timings = [{"stage": "download", "seconds": 1.5}, {"stage": "transcribe", "seconds": 40.25},
+               {"stage": "diarize", "status": "skipped", "seconds": 0.0}]
+    assert worker_seconds(timings) == 41.75 and worker_seconds([]) is None
+    assert llm_tokens({"chunks": 2, "usage": {"input_tokens": 900, "output_tokens": 80}}) == (900, 80)
+    assert llm_tokens({"input_tokens": 5, "output_tokens": 1}) == (5, 1) and llm_tokens(None) == (0, 0)
 
 
 def test_price_table_rejects_an_instance_it_cannot_price() -> None:
