@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podwhisperer.runtime.config import PROFILE_REGIONS, PipelineConfig
 from podwhisperer.runtime.pricing import CostConfig, TokenPrice
+from podwhisperer.runtime.transcript import Transcript
+
+COST_KEY = "cost"
+"""Where the refined transcript's metadata keeps what the transcript cost to make (GPU and LLM)."""
 
 
 def gpu_price_per_hour(cost: CostConfig, capacity: str, instance_type: str | None = None) -> float:
@@ -93,6 +97,35 @@ def llm_tokens(usage: Mapping[str, Any] | None) -> tuple[int, int]:
     nested = usage.get("usage")
     inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else usage
     return int(inner.get("input_tokens", 0) or 0), int(inner.get("output_tokens", 0) or 0)
+
+
+def with_cost(transcript: Transcript, config: PipelineConfig, llm_usage: Mapping[str, Any] | None) -> Transcript:
+    """The refined transcript with its cost in the metadata: the worker's time (its recorded stages, on
+    the device it names) and the LLM tokens. ``refine`` and the durable workflow both call this, so
+    they write the same bytes."""
+    meta = transcript.metadata
+    if meta is None:
+        return transcript
+    input_tokens, output_tokens = llm_tokens(llm_usage)
+    cost = episode_cost(config, gpu_seconds=worker_seconds(meta.stage_timings), device=meta.device,
+                        input_tokens=input_tokens, output_tokens=output_tokens)
+    return transcript.copy(metadata=replace(meta, extra={**meta.extra, COST_KEY: cost}))
+
+
+def run_cost(config: PipelineConfig, *, worker_stats: Any, reused: bool, llm_usage: Mapping[str, Any] | None,
+             lambda_seconds: float | None, lambda_memory_mb: int | None) -> dict[str, Any]:
+    """What one pipeline run cost (the completion event): this run's worker time from its callback stats
+    (nothing when the raw transcript was reused), its LLM tokens, and its Lambda time when on Lambda."""
+    stats = worker_stats if isinstance(worker_stats, Mapping) else {}
+    if reused or stats.get("reused"):
+        seconds: float | None = 0.0
+    else:
+        value = stats.get("processing_seconds")
+        seconds = float(value) if isinstance(value, int | float) else None
+    input_tokens, output_tokens = llm_tokens(llm_usage)
+    return episode_cost(config, gpu_seconds=seconds, device=stats.get("device") or None,
+                        input_tokens=input_tokens, output_tokens=output_tokens,
+                        lambda_seconds=lambda_seconds if lambda_memory_mb else None, lambda_memory_mb=lambda_memory_mb)
 
 
 @dataclass(frozen=True, slots=True)

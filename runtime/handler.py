@@ -66,6 +66,7 @@ class LambdaRuntime:
             events=EventBridgeSink(self._client("events")),
             bucket=bucket,
             bedrock_factory=self._bedrock_client,
+            lambda_memory_mb=int(self._environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 0) or None,
         )
 
     def _bedrock_client(self, cfg: LlmRefinementConfig) -> ConverseClient:

@@ -70,13 +70,14 @@ from podwhisperer.runtime.checkpoints import (
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.context import context_overrides, merge_context, parse_context
 from podwhisperer.runtime.contracts import CallbackResult, CallbackResultError, JobMessage
+from podwhisperer.runtime.cost import run_cost
 from podwhisperer.runtime.event_details import completion_detail, failure_detail
 from podwhisperer.runtime.intake import EpisodeContextError, InputNotFoundError
 from podwhisperer.runtime.podcast.chapters_bedrock import ChaptersStepError
 from podwhisperer.runtime.publish import finalize, publish, render_to_work, send_once, transcript_counts
 from podwhisperer.runtime.stage_steps import StageSteps
 from podwhisperer.runtime.stage_store import StageStore, chain_hash, summarize_stats
-from podwhisperer.runtime.step_results import Final, Published, Source, StagesResult, Transcribed
+from podwhisperer.runtime.step_results import Final, Published, RawSnapshot, Source, StagesResult, Transcribed
 from podwhisperer.runtime.transcript import TranscriptError
 from podwhisperer.runtime.upload import Upload, UploadEventError, parse_upload_event
 
@@ -119,6 +120,7 @@ class PipelineDeps:
     work_scope: Literal["execution", "input"] = "execution"
     step_retry: RetryStrategy | None = None
     callback_timeouts: Callable[[TranscriptionConfig], tuple[Duration, Duration]] | None = None
+    lambda_memory_mb: int | None = None  # on Lambda: the function's memory, for the cost's Lambda line
 
 
 def callback_timeouts(cfg: TranscriptionConfig) -> tuple[Duration, Duration]:
@@ -253,19 +255,19 @@ class WorkflowRun:
     def _transcribe_and_refine(self, source: Source) -> Json:
         outputs = keynames.output_keys(source["key"], self.cfg.storage)
         callback = self._skip_check(source, outputs) or self._transcribe(source)
-        raw = self.step("raw-transcript", lambda _: intake.snapshot_raw(
+        raw = self.step("raw-transcript", lambda _: _arrived(intake.snapshot_raw(
             self.deps.store, self.stages.transcripts, self.cfg.storage, source, callback["raw_transcript_key"],
-            scope=self.deps.work_scope, execution_arn=self.arn))
+            scope=self.deps.work_scope, execution_arn=self.arn), self.deps.clock()))
         if raw["superseded"]:
             return self._ended("superseded", source["key"], raw["reason"])
         work = keynames.work_prefix(self.cfg.storage, raw["scope"])
         stage = StageSteps(self, self.stages, self.cfg).run_all(work, raw)
-        final = self.step("finalize-transcript", lambda _: finalize(self.stages, work, stage))
+        final = self.step("finalize-transcript", lambda _: finalize(self.stages, work, stage, self.cfg))
         captions = self.step("captions", lambda _: render_to_work(self.stages, self.cfg, work, final, outputs))
         published = self.step("publish", lambda _: publish(self.deps.store, source, outputs, final, captions))
         if published["superseded"]:
             return self._ended("superseded", source["key"], published["reason"] or "")
-        return self._complete(source, callback, published, final, stage)
+        return self._complete(source, callback, published, final, stage, raw.get("at"))
 
     def _ended(self, status: Literal["ignored", "superseded"], key: str, reason: str) -> Json:
         self.log(f"Upload {status}", inputKey=key, reason=reason)
@@ -299,20 +301,25 @@ class WorkflowRun:
     # region events
 
     def _complete(self, source: Source, callback: Transcribed, published: Published, final: Final,
-                  stage: StagesResult) -> Json:
+                  stage: StagesResult, transcribed_at: str | None) -> Json:
         def build(_: StepContext) -> Json:
+            completed_at = self.deps.clock().isoformat()
             detail = completion_detail(
                 input_key=source["key"], bucket=self.deps.bucket, etag=source["etag"], execution_arn=self.arn,
                 output_keys={"rawTranscript": callback["raw_transcript_key"],
                              "refinedTranscript": published.get("refined_transcript"),
                              "captions": published.get("captions")},
                 started_at=self.started_at or self.deps.clock().isoformat(),
-                completed_at=self.deps.clock().isoformat(),
+                completed_at=completed_at,
                 worker_stats=callback.get("stats"), llm_usage=stage.get("llm"), counts=final["counts"],
                 transcription_reused=bool(callback.get("reused")),
             )
             detail["steps"] = stage["stage_stats"]
             detail["episodeContext"] = {"key": self.episode["key"], **self.episode["context"]}
+            detail["cost"] = run_cost(
+                self.cfg, worker_stats=callback.get("stats"), reused=bool(callback.get("reused")),
+                llm_usage=stage.get("llm"), lambda_seconds=_seconds_between(transcribed_at, completed_at),
+                lambda_memory_mb=self.deps.lambda_memory_mb)
             self._send_once("completed", PipelineEvent.completed(self.cfg.notification, detail))
             return detail
 
@@ -355,6 +362,19 @@ def parse_callback_result(result: Any) -> Transcribed:
     """Validate the worker's success payload (see :class:`CallbackResult`) into this workflow's checkpoint."""
     parsed = CallbackResult.parse(result)
     return {"raw_transcript_key": parsed.raw_transcript_key, "stats": parsed.stats, "reused": False}
+
+
+def _arrived(snapshot: RawSnapshot, now: datetime) -> RawSnapshot:
+    snapshot["at"] = now.isoformat()
+    return snapshot
+
+
+def _seconds_between(start: str | None, end: str) -> float | None:
+    """Active Lambda time of the run: from the raw transcript's arrival to completion (the wait for the GPU
+    is not billed; the steps before it are a HEAD request)."""
+    if not start:
+        return None
+    return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
 
 
 def _error_type(error: BaseException) -> str:

@@ -11,6 +11,7 @@ from podwhisperer.runtime.adapters.storage import ObjectStore
 from podwhisperer.runtime.captions import caption_format, enabled_formats, render_captions
 from podwhisperer.runtime.config import PipelineConfig
 from podwhisperer.runtime.contracts import normalize_etag
+from podwhisperer.runtime.cost import with_cost
 from podwhisperer.runtime.keys import OutputKeys
 from podwhisperer.runtime.podcast.outputs import Publication, relative_name
 from podwhisperer.runtime.stage_store import StageStore, chain_hash
@@ -18,11 +19,11 @@ from podwhisperer.runtime.step_results import Captions, Final, Published, Source
 from podwhisperer.runtime.transcript import Transcript
 
 
-def finalize(stages: StageStore, work: str, stage: StagesResult) -> Final:
-    """Write the refined transcript (``word_segments`` rebuilt from the edited words, as ``refine`` does)
-    into the work prefix and count what is in it."""
+def finalize(stages: StageStore, work: str, stage: StagesResult, config: PipelineConfig) -> Final:
+    """Write the refined transcript (``word_segments`` rebuilt from the edited words and its cost in the
+    metadata, as ``refine`` does) into the work prefix and count what is in it."""
     key = f"{work}refined-{stage['chain'][:16]}.json"
-    transcript = stages.transcripts.load(stage["key"]).with_word_segments_rebuilt()
+    transcript = with_cost(stages.transcripts.load(stage["key"]).with_word_segments_rebuilt(), config, stage.get("llm"))
     if stages.store.head(key) is None:
         stages.store.put(key, transcript.to_json(), "application/json")
     stages.transcripts.remember(key, transcript)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from podwhisperer.runtime.captions import render_captions
 from podwhisperer.runtime.config import PipelineConfig
 from podwhisperer.runtime.podcast.outputs import Publication
+from podwhisperer.runtime.cost import with_cost
 from podwhisperer.runtime.stages import STAGES, ChunkedRun
 from podwhisperer.runtime.transcript import StepOutcome, Transcript
 
@@ -63,7 +64,8 @@ def refine_transcript(
             outcome = stage.run(transcript, settings)
         reports.append(StageReport(stage.report_name, "done", _ms_since(started), outcome.stats))
         transcript = outcome.transcript
-    transcript = transcript.with_word_segments_rebuilt()
+    llm_usage = next((r.stats.get("usage") for r in reports if r.status == "done" and "usage" in r.stats), None)
+    transcript = with_cost(transcript.with_word_segments_rebuilt(), config, llm_usage)
     started = time.perf_counter()
     captions = render_captions(transcript, config.captions, publication)
     reports.append(StageReport("captions", "done", _ms_since(started), {"formats": sorted(captions)}))

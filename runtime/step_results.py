@@ -38,6 +38,7 @@ class RawSnapshot(TypedDict, total=False):
     scope: str
     key: str
     chain: str
+    at: str  # when the raw transcript arrived (ISO 8601): the Lambda's active time is counted from here
 
 
 class StageResult(TypedDict):
