@@ -83,6 +83,12 @@ def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, device: s
     return breakdown
 
 
+def gpu_cost(config: PipelineConfig, seconds: float | None, device: str | None) -> dict[str, Any]:
+    """The raw transcript's cost (the worker writes it into the metadata): its GPU time, priced."""
+    breakdown = episode_cost(config, gpu_seconds=seconds, device=device)
+    return {key: value for key, value in breakdown.items() if key != "llm"}
+
+
 def worker_seconds(stage_timings: Iterable[Mapping[str, Any]]) -> float | None:
     """The worker's time on one episode: the sum of its recorded stages (download, model, transcribe, …)."""
     seconds = [float(r["seconds"]) for r in stage_timings

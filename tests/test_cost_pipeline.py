@@ -24,7 +24,7 @@ LLM_CONFIG = parse_config({"llm_refinement": {"model_id": SONNET}})
 
 def raw(device: str, timings: list[dict[str, Any]]) -> Transcript:
     words = [{"word": w, "start": i * 0.5, "end": i * 0.5 + 0.4, "score": 0.9, "speaker": "SPEAKER_00"}
-             for i, w in enumerate("welcome back to the show everyone".split())]
+             for i, w in enumerate(["welcome", "back", "to", "the", "show", "everyone"])]
     return Transcript.from_json(json.dumps({
         "segments": [{"start": 0.0, "end": 3.0, "text": " welcome back to the show everyone", "speaker": "SPEAKER_00",
                       "words": words}],

@@ -49,6 +49,9 @@ def test_writes_the_raw_transcript_under_the_shared_output_key(bucket: FileObjec
     assert raw.metadata is not None and raw.metadata.source_etag == etag
     assert raw.metadata.extra["transcription_fingerprint"] == transcription_fingerprint(PipelineConfig().transcription)
     assert raw.metadata.extra["input_audio"]["duration"] == pytest.approx(2.0, abs=0.05)
+    gpu = raw.metadata.extra["cost"]["gpu"]  # the worker's time, priced (not on a GPU here: no dollars)
+    assert gpu["seconds"] == pytest.approx(sum(r["seconds"] for r in raw.metadata.stage_timings), abs=0.01)
+    assert gpu["device"] == raw.metadata.device and gpu["usd"] is None and "llm" not in raw.metadata.extra["cost"]
     assert result.stats["words"] == 2 and result.stats["speakers"] == 1 and not result.reused
     assert set(result.stats["stage_seconds"]) >= {"download", "validate_audio", "transcribe", "upload_raw_transcript"}
     assert list((tmp_path / "scratch").iterdir()) == []  # the temporary download is gone

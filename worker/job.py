@@ -24,6 +24,7 @@ from typing import Any
 from podwhisperer.runtime.adapters.storage import ObjectNotFoundError, ObjectStore
 from podwhisperer.runtime.config import ConfigError, PipelineConfig
 from podwhisperer.runtime.contracts import CallbackResult, JobMessage, normalize_etag, transcription_fingerprint
+from podwhisperer.runtime.cost import gpu_cost, worker_seconds
 from podwhisperer.runtime.keys import InputKeyError, output_keys
 from podwhisperer.runtime.transcript import Transcript, TranscriptError
 from podwhisperer.worker.audio import probe_audio
@@ -136,8 +137,10 @@ class TranscriptionJob:
         assert meta is not None, "transcribe_file always sets metadata"
         # the per-episode context (merged over the config as job overrides) is recorded with the transcript
         context = {"episode_context": dict(overrides)} if overrides else {}
-        meta = replace(meta.with_fingerprint(fingerprint, input_audio=info.to_dict(), **context),
-                       stage_timings=timer.records() + meta.stage_timings, notes=notes + meta.notes)
+        timings = timer.records() + meta.stage_timings
+        meta = replace(meta.with_fingerprint(fingerprint, input_audio=info.to_dict(), **context,
+                                             cost=gpu_cost(config, worker_seconds(timings), meta.device)),
+                       stage_timings=timings, notes=notes + meta.notes)
         return transcript.copy(metadata=meta)
 
     def _download(self, s3_key: str, local: Path) -> None:
