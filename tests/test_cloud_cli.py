@@ -265,6 +265,26 @@ def test_status_lists_each_episode_with_the_failed_step_and_error(aws: dict[str,
     assert "1 completed, 1 failed, 1 running" in result.output
 
 
+def test_status_of_one_episode_lists_its_runs_and_outputs(aws: dict[str, Any]) -> None:
+    api: DurableApi = aws["api"]
+    s3 = aws["s3"]
+    s3.put_object(Bucket=BUCKET, Key="input/ep-42-gpus-you.mp3", Body=b"audio")
+    s3.put_object(Bucket=BUCKET, Key="output/ep-42-gpus-you_caption.vtt", Body=b"WEBVTT\n")
+    now = datetime.now(UTC)
+    api.add("r1", "input/ep-42-gpus-you.mp3", "TIMED_OUT", now - timedelta(hours=2), ended=now - timedelta(hours=1))
+    api.add("r2", "input/ep-42-gpus-you.mp3", "SUCCEEDED", now - timedelta(minutes=9), ended=now,
+            result={"status": "completed"})
+    api.add("other", "input/ep-7.mp3", "RUNNING", now)
+
+    result = cli("cloud", "status", "ep 42", "--stack", "acme-show")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "input/ep-42-gpus-you.mp3: 2 run(s)"
+    assert "completed" in lines[1] and "timed out" in lines[2]
+    assert f"s3://{BUCKET}/output/ep-42-gpus-you_caption.vtt" in result.output and "ep-7" not in result.output
+
+
 def test_cost_sums_the_breakdowns_of_the_last_completed_episodes(aws: dict[str, Any]) -> None:
     from podwhisperer.runtime.cost import episode_cost
 
