@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from podwhisperer.runtime.bedrock import ConverseClient
+from podwhisperer.runtime.captions import caption_format
 from podwhisperer.runtime.config import PipelineConfig, StorageConfig
 from podwhisperer.runtime.feed.naming import slugify
 from podwhisperer.runtime.keys import has_audio_extension, output_keys
 from podwhisperer.runtime.refine import StageReport, refine_transcript
 from podwhisperer.runtime.transcript import Transcript, TranscriptError
-
-CONTENT_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
-                 "json": "application/json", "txt": "text/plain; charset=utf-8", "md": "text/markdown; charset=utf-8",
-                 "html": "text/html; charset=utf-8", "xml": "application/xml"}
 
 
 class ReprocessError(RuntimeError):
@@ -84,10 +81,9 @@ def reprocess(s3: Any, bucket: str, input_key: str, config: PipelineConfig,
     note = _version_note(s3, bucket, input_key, raw)
     result = refine_transcript(raw, config, llm_client)
     written = []
-    for extension, text in sorted(result.captions.items()):
-        key = keys.caption(extension)
-        s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=CONTENT_TYPES.get(extension,
-                                                                                                   "text/plain"))
+    for name, text in sorted(result.captions.items()):  # the publish order: captions first
+        key = keys.caption(name)
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType=caption_format(name).content_type)
         written.append(key)
     s3.put_object(Bucket=bucket, Key=keys.refined_transcript, Body=result.refined.to_json(),
                   ContentType="application/json")
