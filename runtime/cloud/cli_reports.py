@@ -52,7 +52,7 @@ def status(
     executions = Executions(aws.client("lambda"), info.require("function_name", "--function"))
     console = make_console()
     if name is not None:
-        _status_of(console, aws, info, executions, name)
+        _status_of(console, aws, info, executions, name, scan=last * 10)
         return
     latest: dict[str, Any] = {}
     for execution in executions.list(limit=last):
@@ -79,14 +79,15 @@ def _status_row(executions: Any, key: str, execution: Any) -> list[str]:
     return [key, outcome, when(execution.started), took(execution.started, execution.ended), step, error]
 
 
-def _status_of(console: Console, aws: Aws, info: StackInfo, executions: Any, name: str) -> None:
+def _status_of(console: Console, aws: Aws, info: StackInfo, executions: Any, name: str, scan: int) -> None:
+    """Every run of one episode among the last ``scan`` runs, and its outputs in S3."""
     from podwhisperer.runtime.cloud.reprocess import find_input_key, input_keys
     from podwhisperer.runtime.keys import output_keys
 
     cfg = aws.pipeline_config()
     s3 = aws.client("s3")
     key = find_input_key(list(input_keys(s3, info.bucket, cfg.storage)), name, cfg.storage)
-    runs = [e for e in executions.list() if key in e.keys]
+    runs = [e for e in executions.list(limit=scan) if key in e.keys]
     console.print(f"[bold]{key}[/]: {len(runs)} run(s)")
     for execution in runs:
         row = _status_row(executions, key, execution)
