@@ -77,7 +77,8 @@ class CostConfig(_Prices):
     lambda_request: Price = Field(0.0000002, description="USD per Lambda invocation.")
     # What an estimate assumes about an episode it has not processed yet.
     gpu_seconds_per_audio_hour: Annotated[float, Field(gt=0)] = Field(
-        300.0, description="Worker time per hour of audio (transcribe, align, diarize) on the GPU.")
+        300.0, description="Worker time per hour of audio (transcribe, align, diarize) on the GPU: 12x realtime, "
+        "an assumption for large-v2 on an A10G (v2 reported 10-15 min per hour on a T4); not measured here.")
     gpu_startup_seconds: Annotated[float, Field(ge=0)] = Field(
         600.0, description="A cold worker: instance launch and image pull, paid once per worker per batch.")
     words_per_audio_minute: Annotated[float, Field(gt=0)] = 160.0
