@@ -29,6 +29,7 @@ from podwhisperer.runtime.cloud.backfill import Backfill
 from podwhisperer.runtime.cloud.executions import Executions
 from podwhisperer.runtime.cloud.transfer import EnclosureStreamer, TransferError
 from podwhisperer.runtime.config import PipelineConfig, StorageConfig
+from podwhisperer.runtime.contracts import WarmupMessage, parse_message
 from podwhisperer.runtime.cost import estimate_episode
 from podwhisperer.runtime.feed.http import HttpClient
 from podwhisperer.runtime.feed.source import load_feed
@@ -352,6 +353,7 @@ def test_warmup_sends_the_workers_warmup_message(aws: dict[str, Any]) -> None:
     messages = boto3.client("sqs", region_name=REGION).receive_message(QueueUrl=aws["queue_url"])["Messages"]
     body = json.loads(messages[0]["Body"])
     assert body["type"] == "warmup"
+    assert isinstance(parse_message(messages[0]["Body"]), WarmupMessage), "the worker's own contract reads it"
     until = datetime.fromisoformat(body["until"].replace("Z", "+00:00"))
     assert timedelta(minutes=44) < until - datetime.now(UTC) <= timedelta(minutes=45)
 
