@@ -3,7 +3,7 @@
 :class:`CallRecorder` hooks every botocore client created while it is installed (``before-parameter-build``
 for the request, ``after-call`` for the status) and attributes each call to the principal whose code made
 it, from the call stack: the outermost ``podwhisperer.worker`` frame → the worker's task role; the
-outermost ``podwhisperer.runtime`` frame outside the adapters and local mode → the pipeline Lambda's role.
+outermost ``podwhisperer.runtime`` frame outside :data:`OPERATOR_MODULES` → the pipeline Lambda's role.
 Calls the tests make themselves (setup, assertions, fakes) have no such frame and are not attributed.
 
 :func:`requirements` maps a call to what IAM checks: action, resource ARN and condition keys (``s3:prefix``
@@ -31,6 +31,10 @@ ACCOUNT = "123456789012"  # moto's default account, also the Pulumi mocks' accou
 PIPELINE = "pw"
 """The component name the policies are generated for: test queue ``jobs`` is the component's ``pw-jobs``."""
 FUNCTION_VERSION = "1"
+OPERATOR_MODULES = ("podwhisperer.runtime.adapters", "podwhisperer.runtime.local", "podwhisperer.runtime.cloud",
+                    "podwhisperer.runtime.feed")
+"""Runtime code that is not the Lambda: adapters, local mode, and the operator's ``cloud``/feed commands
+(they run with the user's own credentials)."""
 ROLE_POLICY = {"lambda": f"{PIPELINE}-pipeline-policy", "worker": f"{PIPELINE}-task-policy"}
 
 
@@ -103,8 +107,7 @@ def principal_of_caller() -> str | None:
         return None
     if outermost.startswith("podwhisperer.worker"):
         return "worker"
-    if outermost.startswith("podwhisperer.runtime") and not outermost.startswith(
-            ("podwhisperer.runtime.adapters", "podwhisperer.runtime.local")):
+    if outermost.startswith("podwhisperer.runtime") and not outermost.startswith(OPERATOR_MODULES):
         return "lambda"
     return None
 
