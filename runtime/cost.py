@@ -8,7 +8,7 @@ and says so in ``notes`` rather than guessing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,8 +38,9 @@ def bedrock_price(cost: CostConfig, model_id: str) -> TokenPrice | None:
 
 
 def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, device: str | None = "cuda",
-                 input_tokens: int = 0, output_tokens: int = 0, lambda_seconds: float | None = None,
-                 lambda_memory_mb: int | None = None, instance_type: str | None = None) -> dict[str, Any]:
+                 input_tokens: int = 0, output_tokens: int = 0, llm_calls: Sequence[LlmCall] | None = None,
+                 lambda_seconds: float | None = None, lambda_memory_mb: int | None = None,
+                 instance_type: str | None = None) -> dict[str, Any]:
     """An episode's cost breakdown: GPU seconds × price, tokens × price and, when ``lambda_seconds`` is
     given, the Lambda's GB-seconds and invocation. Carried by the completion event (all three) and the
     refined transcript's metadata (GPU and LLM: what the transcript itself cost to make)."""
@@ -53,21 +54,16 @@ def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, device: s
         notes.append(f"transcribed on {device}, not on a GPU instance: not priced")
     else:
         gpu_usd = gpu_seconds / 3600 * hourly
-    llm_usd: float | None = 0.0
     model = config.llm_refinement.model_id if config.llm_refinement else None
-    if model and (input_tokens or output_tokens):
-        price = bedrock_price(cost, model)
-        if price is None:
-            llm_usd = None
-            notes.append(f"no price for Bedrock model {model!r} in cost.bedrock_models")
-        else:
-            llm_usd = input_tokens / 1000 * price.input_per_1k + output_tokens / 1000 * price.output_per_1k
+    calls = list(llm_calls) if llm_calls is not None else (
+        [LlmCall("llm-refinement", model, input_tokens, output_tokens)] if model else [])
+    llm, llm_usd = _llm_line(cost, model, calls, notes)
     breakdown: dict[str, Any] = {
         "currency": "USD",
         "gpu": {"seconds": _round(gpu_seconds, 3), "device": device,
                 "instanceType": instance_type or cost.gpu_instance_type, "capacity": config.worker.capacity,
                 "pricePerHour": round(hourly, 6), "usd": _round(gpu_usd, 6)},
-        "llm": {"model": model, "inputTokens": input_tokens, "outputTokens": output_tokens, "usd": _round(llm_usd, 6)},
+        "llm": llm,
     }
     parts = [gpu_usd, llm_usd]
     if lambda_seconds is not None:
@@ -81,6 +77,64 @@ def episode_cost(config: PipelineConfig, *, gpu_seconds: float | None, device: s
     breakdown["complete"] = all(p is not None for p in parts)
     breakdown["notes"] = notes
     return breakdown
+
+
+@dataclass(frozen=True, slots=True)
+class LlmCall:
+    """The tokens one model-calling stage spent, and on which model."""
+
+    stage: str
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+
+
+def _llm_line(cost: CostConfig, model: str | None, calls: Sequence[LlmCall],
+              notes: list[str]) -> tuple[dict[str, Any], float | None]:
+    """The LLM line: total tokens and dollars, and per stage when more than one model-calling stage ran."""
+    total: float | None = 0.0
+    stages = []
+    for call in calls:
+        usd: float | None = 0.0
+        if call.input_tokens or call.output_tokens:
+            price = bedrock_price(cost, call.model) if call.model else None
+            if price is None:
+                usd = None
+                notes.append(f"no price for Bedrock model {call.model!r} in cost.bedrock_models")
+            else:
+                usd = call.input_tokens / 1000 * price.input_per_1k + call.output_tokens / 1000 * price.output_per_1k
+        total = None if total is None or usd is None else total + usd
+        stages.append({"stage": call.stage, "model": call.model, "inputTokens": call.input_tokens,
+                       "outputTokens": call.output_tokens, "usd": _round(usd, 6)})
+    line: dict[str, Any] = {"model": model, "inputTokens": sum(c.input_tokens for c in calls),
+                            "outputTokens": sum(c.output_tokens for c in calls), "usd": _round(total, 6)}
+    if len(stages) > 1:
+        line["byStage"] = stages
+    return line, total
+
+
+def llm_calls(config: PipelineConfig, usage: Mapping[str, Any] | None) -> list[LlmCall]:
+    """Tokens per model-calling stage from an LLM usage summary: the workflow's combined summary
+    (``byStage``: stage name → that stage's summary) or one stage's (the refinement model's)."""
+    if not usage:
+        return []
+    by_stage = usage.get("byStage")
+    if isinstance(by_stage, Mapping):
+        return [LlmCall(str(name), stage_model(config, str(name)), *llm_tokens(summary))
+                for name, summary in by_stage.items() if isinstance(summary, Mapping)]
+    model = config.llm_refinement.model_id if config.llm_refinement else None
+    return [LlmCall("llm-refinement", model, *llm_tokens(usage))]
+
+
+def stage_model(config: PipelineConfig, name: str) -> str | None:
+    """The Bedrock model a model-calling stage of the registry talks to under ``config``."""
+    from podwhisperer.runtime.stages import STAGES  # the registry pulls in the transforms: only when needed
+
+    for stage in STAGES:
+        settings = stage.settings(config)
+        if stage.name == name and stage.chunked is not None and settings is not None:
+            return stage.chunked.model(settings).model_id
+    return config.llm_refinement.model_id if config.llm_refinement else None
 
 
 def gpu_cost(config: PipelineConfig, seconds: float | None, device: str | None) -> dict[str, Any]:
@@ -112,9 +166,8 @@ def with_cost(transcript: Transcript, config: PipelineConfig, llm_usage: Mapping
     meta = transcript.metadata
     if meta is None:
         return transcript
-    input_tokens, output_tokens = llm_tokens(llm_usage)
     cost = episode_cost(config, gpu_seconds=worker_seconds(meta.stage_timings), device=meta.device,
-                        input_tokens=input_tokens, output_tokens=output_tokens)
+                        llm_calls=llm_calls(config, llm_usage))
     return transcript.copy(metadata=replace(meta, extra={**meta.extra, COST_KEY: cost}))
 
 
@@ -128,9 +181,8 @@ def run_cost(config: PipelineConfig, *, worker_stats: Any, reused: bool, llm_usa
     else:
         value = stats.get("processing_seconds")
         seconds = float(value) if isinstance(value, int | float) else None
-    input_tokens, output_tokens = llm_tokens(llm_usage)
     return episode_cost(config, gpu_seconds=seconds, device=stats.get("device") or None,
-                        input_tokens=input_tokens, output_tokens=output_tokens,
+                        llm_calls=llm_calls(config, llm_usage),
                         lambda_seconds=lambda_seconds if lambda_memory_mb else None, lambda_memory_mb=lambda_memory_mb)
 
 

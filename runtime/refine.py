@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from podwhisperer.runtime.captions import render_captions
 from podwhisperer.runtime.config import PipelineConfig
-from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.cost import with_cost
+from podwhisperer.runtime.event_details import sum_llm_usage
+from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.stages import STAGES, ChunkedRun
 from podwhisperer.runtime.transcript import StepOutcome, Transcript
 
@@ -47,6 +48,7 @@ def refine_transcript(
     configured and a client is given), then render the captions (``publication``: names and URLs for the
     podcast formats)."""
     reports: list[StageReport] = []
+    usages: dict[str, Any] = {}  # per model-calling stage, summed as the workflow sums them
     transcript = raw
     for stage in STAGES:
         settings = stage.settings(config)
@@ -59,27 +61,27 @@ def refine_transcript(
         started = time.perf_counter()
         if stage.chunked is not None:
             assert llm_client is not None
-            outcome = run_chunked(stage.chunked, transcript, settings, llm_client)
+            outcome, usages[stage.name] = run_chunked(stage.chunked, transcript, settings, llm_client)
         else:
             outcome = stage.run(transcript, settings)
         reports.append(StageReport(stage.report_name, "done", _ms_since(started), outcome.stats))
         transcript = outcome.transcript
-    llm_usage = next((r.stats.get("usage") for r in reports if r.status == "done" and "usage" in r.stats), None)
-    transcript = with_cost(transcript.with_word_segments_rebuilt(), config, llm_usage)
+    transcript = with_cost(transcript.with_word_segments_rebuilt(), config, {"byStage": usages} if usages else None)
     started = time.perf_counter()
     captions = render_captions(transcript, config.captions, publication)
     reports.append(StageReport("captions", "done", _ms_since(started), {"formats": sorted(captions)}))
     return RefineResult(refined=transcript, captions=captions, stages=reports)
 
 
-def run_chunked(chunked: ChunkedRun[S], transcript: Transcript, settings: S, client: ConverseClient) -> StepOutcome:
-    """plan → every chunk in a bounded thread pool → apply, in this process."""
+def run_chunked(chunked: ChunkedRun[S], transcript: Transcript, settings: S,
+                client: ConverseClient) -> tuple[StepOutcome, dict[str, Any]]:
+    """plan → every chunk in a bounded thread pool → apply, in this process; also the chunks' usage summed."""
     from podwhisperer.runtime.adapters.llm import map_concurrently
 
     chunks = chunked.plan(transcript, settings)
     results = map_concurrently(lambda chunk: chunked.refine_chunk(transcript, chunk, settings, client), chunks,
                                chunked.concurrency(settings))
-    return chunked.apply(transcript, results, settings)
+    return chunked.apply(transcript, results, settings), sum_llm_usage(results)
 
 
 def _ms_since(started: float) -> float:

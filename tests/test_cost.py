@@ -73,6 +73,22 @@ def test_worker_seconds_and_tokens_are_read_from_metadata_and_usage() -> None:
     assert llm_tokens({"input_tokens": 5, "output_tokens": 1}) == (5, 1) and llm_tokens(None) == (0, 0)
 
 
+def test_each_model_calling_stage_is_priced_with_its_own_model() -> None:
+    from podwhisperer.runtime.cost import llm_calls
+
+    cfg = config(llm_refinement={"model_id": SONNET},
+                 chapters={"model_id": "us.anthropic.claude-haiku-4-5-20251001-v1:0"})
+    usage = {"byStage": {"llm-refinement": {"usage": {"input_tokens": 10_000, "output_tokens": 1_000}},
+                         "chapters": {"usage": {"input_tokens": 4_000, "output_tokens": 500}}}}
+    breakdown = episode_cost(cfg, gpu_seconds=0.0, llm_calls=llm_calls(cfg, usage))
+
+    llm = breakdown["llm"]
+    assert (llm["inputTokens"], llm["outputTokens"]) == (14_000, 1_500)
+    assert [(s["stage"], s["model"].split(".")[2][:17]) for s in llm["byStage"]] == [
+        ("llm-refinement", "claude-sonnet-4-2"), ("chapters", "claude-haiku-4-5-")]
+    assert llm["usd"] == pytest.approx(10 * 0.003 + 1 * 0.015 + 4 * 0.001 + 0.5 * 0.005)
+
+
 def test_price_table_rejects_an_instance_it_cannot_price() -> None:
     with pytest.raises(ConfigError, match=r"cost: gpu_instance_type 'p5.48xlarge' has no price"):
         config(cost={"gpu_instance_type": "p5.48xlarge"})
