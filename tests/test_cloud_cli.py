@@ -373,7 +373,7 @@ def test_upload_puts_the_context_sidecar_and_the_audio(aws: dict[str, Any], tmp_
         "title"] == "Ep 7"
     context.write_text("titel: typo\n")
     bad = cli("cloud", "upload", str(audio), "--context", str(context), "--bucket", BUCKET, "--region", REGION)
-    assert bad.exit_code == 1 and "titel: unknown option" in bad.output
+    assert bad.exit_code == 1 and "titel: unknown key (did you mean 'title'?)" in bad.output
 
 
 # endregion

@@ -287,7 +287,14 @@ def test_transcribe_feed_command_runs_the_local_pipeline_and_prints_a_summary(
     assert "1 done, 0 skipped, 1 failed" in first.output
     index = json.loads((out / "index.json").read_text())
     done = next(e for e in index["episodes"] if e["status"] == "done")
-    assert all((out / f).exists() for f in done["files"]) and "output/ep-42-gpus-you_caption.vtt" in done["files"]
+    assert all((out / f).exists() for f in done["files"]) and "ep-42-gpus-you_caption.vtt" in done["files"]
+    assert "ep-42-gpus-you_transcript.html" in done["files"]
+    assert '<a href="ep-42-gpus-you_transcript.html">Ep 42: GPUs &amp; You!</a>' in (out / "index.html").read_text()
+    page = (out / "ep-42-gpus-you_transcript.html").read_text()
+    assert "Ep 42: GPUs &amp; You!" in page, "the feed's title reached the episode's page (per-episode context)"
+    events = [json.loads(line) for line in (out / ".podwhisperer/events.jsonl").read_text().splitlines()]
+    context = events[-1]["detail"]["episodeContext"]
+    assert [s["name"] for s in context["speakers"]] == ["Ada Host", "Grace Guest"] and context["language"] == "en"
 
     host.files["/audio/41.mp3"] = (AUDIO, "audio/mpeg")
     second = CliRunner().invoke(app, args, env={"COLUMNS": "200"})

@@ -19,8 +19,9 @@ from typing import Any
 
 from podwhisperer.runtime.cloud.executions import Executions
 from podwhisperer.runtime.cloud.transfer import EnclosureStreamer, Progress, TransferError
-from podwhisperer.runtime.config import StorageConfig
-from podwhisperer.runtime.feed.context import SIDECAR_SUFFIX, context_yaml, episode_context
+from podwhisperer.runtime.config import ConfigError, StorageConfig
+from podwhisperer.runtime.context import sidecar_key
+from podwhisperer.runtime.feed.context import context_yaml, episode_context
 from podwhisperer.runtime.feed.download import DownloadError
 from podwhisperer.runtime.feed.model import Episode
 from podwhisperer.runtime.feed.source import audio_suffix
@@ -78,7 +79,7 @@ class Backfill:
             self._put_context(episode, key)
             streamed = self.streamer.stream(episode.enclosure.url, key, episode.identity, episode.enclosure.type,
                                             self.progress_for(episode, name))
-        except (TransferError, DownloadError) as exc:
+        except (TransferError, DownloadError, ConfigError) as exc:  # ConfigError: the item's context is invalid
             return BackfillOutcome(episode, name, key, "failed", note=str(exc))
         except self.s3.exceptions.ClientError as exc:
             return BackfillOutcome(episode, name, key, "failed", note=f"S3: {exc}")
@@ -89,9 +90,8 @@ class Backfill:
 
     def _put_context(self, episode: Episode, key: str) -> None:
         """The sidecar goes first, so the pipeline finds it when the audio's event arrives."""
-        sidecar = key.rsplit(".", 1)[0] + SIDECAR_SUFFIX
-        self.s3.put_object(Bucket=self.bucket, Key=sidecar, Body=context_yaml(episode_context(episode)).encode(),
-                           ContentType="application/yaml")
+        body = context_yaml(episode_context(episode)).encode()
+        self.s3.put_object(Bucket=self.bucket, Key=sidecar_key(key), Body=body, ContentType="application/yaml")
 
     # region in flight
 

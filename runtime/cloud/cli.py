@@ -54,7 +54,7 @@ def upload(
 ) -> None:
     """Upload episodes into the pipeline's input/ (multipart, with progress); each one starts a run."""
     from podwhisperer.runtime.cloud.transfer import upload_file
-    from podwhisperer.runtime.feed.context import SIDECAR_SUFFIX
+    from podwhisperer.runtime.context import context_from_text, sidecar_key
 
     info = stack_info(stack, cwd, bucket, region)
     s3 = aws_for(info).client("s3")
@@ -62,37 +62,16 @@ def upload(
     folder = prefix.strip("/") + "/" if prefix.strip("/") else ""
     for path in files:
         key = f"{info.input_prefix}{folder}{path.name}"
-        sidecar = context or path.with_name(path.stem + SIDECAR_SUFFIX)
+        sidecar = context or path.with_name(sidecar_key(path.name))
         if sidecar.exists():
-            body = _checked_context(sidecar)
-            s3.put_object(Bucket=info.bucket, Key=key.rsplit(".", 1)[0] + SIDECAR_SUFFIX, Body=body,
-                          ContentType="application/yaml")
-            console.print(f"context {sidecar} → s3://{info.bucket}/{key.rsplit('.', 1)[0]}{SIDECAR_SUFFIX}")
+            body = sidecar.read_bytes()
+            context_from_text(body, str(sidecar))  # the pipeline's own strict check, before anything is uploaded
+            s3.put_object(Bucket=info.bucket, Key=sidecar_key(key), Body=body, ContentType="application/yaml")
+            console.print(f"context {sidecar} → s3://{info.bucket}/{sidecar_key(key)}")
         with TransferBar(console, path.name) as update:
             upload_file(s3, info.bucket, path, key, on_progress=update)
         console.print(f"uploaded {path} → s3://{info.bucket}/{key} ({path.stat().st_size / 1e6:.1f} MB)")
     console.print("Follow them with `podwhisperer cloud status" + stack_flag(info) + "`.")
-
-
-def _checked_context(path: Path) -> bytes:
-    """The sidecar's bytes, after checking it is a mapping of the per-episode keys."""
-    import yaml
-
-    from podwhisperer.runtime.config import ConfigError
-
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
-    allowed = {"title", "description", "speakers", "vocabulary", "language"}
-    if not isinstance(data, dict):
-        raise ConfigError(["expected a mapping (title, description, speakers, vocabulary, language)"], str(path))
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError([f"{key}: unknown option (valid options: {', '.join(sorted(allowed))})"
-                           for key in unknown], str(path))
-    return text.encode()
 
 
 @app.command("backfill")

@@ -16,6 +16,7 @@ from podwhisperer.runtime.feed.source import Selection, chosen_episodes, load_fe
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from podwhisperer.runtime.context import EpisodeContext
     from podwhisperer.runtime.local.runner import LocalRun
 
 
@@ -84,25 +85,30 @@ def print_feed_summary(console: Console, outcomes: Sequence[EpisodeOutcome], out
 
 
 def run_feed_command(location: str, limit: int | None, since: str | None, guids: Sequence[str], output_dir: Path,
-                     console: Console, run_one: Callable[[Path], LocalRun]) -> int:
-    """``transcribe --feed``: the exit code (1 when an episode failed, 2 when the feed is unusable)."""
+                     console: Console, run_one: Callable[[Path, EpisodeContext], LocalRun],
+                     path_of: Callable[[str], Path]) -> int:
+    """``transcribe --feed``: the exit code (1 when an episode failed, 2 when the feed is unusable).
+
+    ``run_one`` runs one episode's audio with its context; ``path_of`` maps an output key to its file."""
     try:
         selection = Selection(limit=limit, since=parse_since(since), guids=tuple(guids))
-        outcomes = transcribe_feed(location, selection, output_dir, _local_transcriber(run_one, output_dir),
-                                   console)
+        outcomes = transcribe_feed(location, selection, output_dir, _local_transcriber(run_one, path_of), console)
     except (FeedError, ValueError) as exc:
         console.print(f"[red]error: {exc}[/]")
         return 2
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
-def _local_transcriber(run_one: Callable[[Path], LocalRun], output_dir: Path) -> Transcriber:
+def _local_transcriber(run_one: Callable[[Path, EpisodeContext], LocalRun],
+                       path_of: Callable[[str], Path]) -> Transcriber:
+    from podwhisperer.runtime.context import parse_context
+
     def transcribe(audio: Path, context: dict[str, Any], sidecar: Path) -> Transcribed:
-        run = run_one(audio)
+        run = run_one(audio, parse_context(context, source=str(sidecar)))  # the feed's context, validated
         keys = run.result.get("outputKeys") or {}
         files = [keys.get("refinedTranscript"), *sorted((keys.get("captions") or {}).values())]
         counts = run.result.get("transcript") or {}
-        return Transcribed(status=run.status, files=[output_dir / key for key in files if key],
+        return Transcribed(status=run.status, files=[path_of(key) for key in files if key],
                            error=run.error or run.result.get("reason"), audio_seconds=counts.get("durationSeconds"))
 
     return transcribe

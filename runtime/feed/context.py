@@ -1,8 +1,9 @@
 """Per-episode context from the feed: title, description, guests and language.
 
-The shape is the per-episode context of the pipeline (``<name>.podwhisperer.yaml`` next to the
-audio): ``title``, ``description``, ``speakers`` (``name``, ``description``), ``vocabulary`` and
-``language``. Empty fields are left out, so the sidecar only says what the feed said.
+The shape is the pipeline's per-episode context (:mod:`podwhisperer.runtime.context`, the sidecar
+``<name>.podwhisperer.yaml`` next to the audio): ``title``, ``description``, ``speakers`` (``name``,
+``description``), ``vocabulary`` and ``language``. Empty fields are left out, so the sidecar only says
+what the feed said, and it is validated by the same model the pipeline reads it with.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import yaml
 
+from podwhisperer.runtime.context import parse_context
 from podwhisperer.runtime.feed.model import Episode, Person
 
-SIDECAR_SUFFIX = ".podwhisperer.yaml"
 MAX_CONTEXT_DESCRIPTION_CHARS = 1000
 MAX_TITLE_CHARS = 300
 MAX_TERM_CHARS = 100
@@ -30,6 +31,7 @@ def episode_context(episode: Episode) -> dict[str, Any]:
         context["vocabulary"] = [s["name"][:MAX_TERM_CHARS] for s in speakers]  # names Whisper should spell right
     if episode.language:
         context["language"] = episode.language
+    parse_context(context, source=f"feed item {episode.guid!r}")  # ConfigError if the feed says something odd
     return context
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podwhisperer.runtime.feed.context import SIDECAR_SUFFIX, context_yaml, episode_context
+from podwhisperer.runtime.context import sidecar_key
+from podwhisperer.runtime.feed.context import context_yaml, episode_context
 from podwhisperer.runtime.feed.download import DownloadError, Progress, download
 from podwhisperer.runtime.feed.http import HttpClient
 from podwhisperer.runtime.feed.index import EpisodeRecord, FeedIndex
@@ -96,7 +97,7 @@ class FeedRun:
         audio = folder / f"{name}{audio_suffix(episode)}"
         download(self.client, episode.enclosure.url, audio, self.on_download(episode, name))
         context = episode_context(episode)
-        sidecar = folder / f"{name}{SIDECAR_SUFFIX}"
+        sidecar = folder / sidecar_key(audio.name)
         sidecar.write_text(context_yaml(context), encoding="utf-8")
         result = self.transcribe(audio, context, sidecar)
         if result.status != "completed":

@@ -56,6 +56,10 @@ def transcribe(
     if bool(audio) == bool(feed):
         console.print("[red]error: give audio files or --feed URL (one of the two)[/]")
         raise typer.Exit(2)
+    if feed and (context or speaker):
+        console.print("[red]error: --context and --speaker are for audio files; feed episodes take theirs from "
+                      "the feed (title, description, podcast:person, language)[/]")
+        raise typer.Exit(2)
     cfg = _load_config(config, model, language, console)
     contexts = {path: _episode_context(path, context, speaker or [], console) for path in audio or []}
     failures = 0
@@ -65,8 +69,9 @@ def transcribe(
 
         try:
             raise typer.Exit(run_feed_command(feed, limit, since, episode or [], output_dir, console,
-                                              lambda path: _run_one(pipeline, path, console,
-                                                                    _episode_context(path, None, [], console))))
+                                              lambda path, episode_context: _run_one(pipeline, path, console,
+                                                                                     episode_context),
+                                              pipeline.store.path_of))
         finally:
             pipeline.close()
     audio = audio or []
