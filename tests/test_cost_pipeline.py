@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
-from aws_fakes import PipelineHarness
+from fakes.audio import AudioClips
+from fakes.pipeline import PipelineHarness
 
 from podwhisperer.runtime.config import parse_config
 from podwhisperer.runtime.cost import run_cost
@@ -58,11 +59,11 @@ def test_run_cost_counts_this_runs_worker_time_only() -> None:
 
 
 @pytest.mark.parametrize("harness", [{"config": LLM_CONFIG}], indirect=True)
-def test_completion_event_carries_the_runs_cost(harness: PipelineHarness) -> None:
+def test_completion_event_carries_the_runs_cost(harness: PipelineHarness, audio_clips: AudioClips) -> None:
     harness.deps = dataclasses.replace(harness.deps, lambda_memory_mb=2048)  # as the Lambda's environment says
     harness.start_worker()
 
-    result = harness.run(harness.stack.upload("input/ep-9.mp3", b"audio"))
+    result = harness.run(harness.stack.upload("input/ep-9.mp3", audio_clips.tone()))
 
     assert result.status is InvocationStatus.SUCCEEDED, result.error
     detail = json.loads(result.result)
@@ -73,6 +74,9 @@ def test_completion_event_carries_the_runs_cost(harness: PipelineHarness) -> Non
     assert cost["llm"]["usd"] == pytest.approx(usage["input_tokens"] / 1000 * 0.003
                                                + usage["output_tokens"] / 1000 * 0.015, abs=1e-6)
     assert cost["lambda"]["memoryMb"] == 2048 and cost["lambda"]["seconds"] >= 0
+    worker = detail["transcription"]["workerStats"]  # the real worker job, on this machine's CPU
+    assert cost["gpu"]["seconds"] == worker["processing_seconds"] > 0 and cost["gpu"]["usd"] is None
+    assert "transcribed on cpu, not on a GPU instance: not priced" in cost["notes"] and not cost["complete"]
     assert cost["totalUsd"] == pytest.approx(sum(part["usd"] or 0 for part in
                                                  (cost["gpu"], cost["llm"], cost["lambda"])), abs=1e-5)
     assert harness.stack.pipeline_events(expect=1)[0]["detail"]["cost"] == cost
