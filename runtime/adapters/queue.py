@@ -7,9 +7,10 @@ workflow's business: a GPU worker polling SQS, or a function run on a background
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,18 +43,24 @@ class InProcessJobQueue:
 
     The submitter must return quickly (the callback only completes after the submitter step has
     been checkpointed), so jobs never run on the caller's thread. With ``spool_dir`` every job is
-    also written to a file that is removed when the consumer returns: a job that was cut off by a
-    crash or Ctrl-C is still there on the next start, and :meth:`redeliver_pending` runs it again,
-    the way SQS redelivers a message whose consumer died.
+    also written to a file that is removed only once the consumer has returned, that is once the
+    callback was delivered: a job cut off by a crash or Ctrl-C, or one whose answer could not be
+    delivered, is still there on the next start, and :meth:`redeliver_pending` runs it again, the
+    way SQS redelivers a message whose consumer died.
+
+    The consumer thread is a daemon: on Ctrl-C the process exits at once instead of waiting for a
+    transcription nobody will receive (the job's spool file stays for the next run).
     """
 
     def __init__(self, consumer: JobConsumer, *, spool_dir: Path | None = None) -> None:
         self._consumer = consumer
         self._spool_dir = spool_dir
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="podwhisperer-job")
+        self._jobs: queue.SimpleQueue[tuple[JobMessage, Future[None]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
         self._started: set[str] = set()
+        self._closed = False
 
     def submit(self, job: JobMessage) -> None:
         self._spool(job)
@@ -86,7 +93,12 @@ class InProcessJobQueue:
         return not not_done
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Take no more jobs; queued ones are cancelled (their spool files stay), a running one is abandoned."""
+        with self._lock:
+            self._closed = True
+            for future in self._futures:
+                future.cancel()
+        self._jobs.put(None)
 
     def _start(self, job: JobMessage) -> None:
         """Start ``job`` unless this process already runs one for its callback.
@@ -95,16 +107,31 @@ class InProcessJobQueue:
         job would otherwise both run; one callback can only be answered once.
         """
         with self._lock:
-            if job.callback_id in self._started:
+            if self._closed or job.callback_id in self._started:
                 return
             self._started.add(job.callback_id)
-            self._futures.append(self._pool.submit(self._consume, job))
+            future: Future[None] = Future()
+            self._futures.append(future)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="podwhisperer-job", daemon=True)
+                self._thread.start()
+        self._jobs.put((job, future))
+
+    def _work(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                self._consume(job)
+            except BaseException as exc:  # reported through the future; the spool file stays
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
 
     def _consume(self, job: JobMessage) -> None:
-        try:
-            self._consumer(job)
-        finally:
-            self._unspool(job)
+        self._consumer(job)  # raises when the callback could not be delivered: keep the job spooled
+        self._unspool(job)
 
     def _spool_path(self, job: JobMessage) -> Path | None:
         if self._spool_dir is None:
