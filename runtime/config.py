@@ -22,8 +22,24 @@ from podwhisperer.runtime.pricing import CostConfig
 SQS_MAX_VISIBILITY_MINUTES = 720
 """SQS caps a message's visibility timeout at 12 hours; the job timeout may not exceed it."""
 
+# Limits that keep a hostile or mistaken config from exhausting memory or recursion (issue 12). They
+# are far above any real podcast's needs: a config file is a few kB, nested a handful of levels.
+MAX_CONFIG_FILE_BYTES = 1024 * 1024
+MAX_CONFIG_DEPTH = 32
+MAX_CONFIG_VALUES = 100_000
+"""Values in a whole config after YAML aliases are expanded (a "billion laughs" file stops here)."""
+MAX_FREE_FORM_DEPTH = 8
+MAX_FREE_FORM_VALUES = 1_000
+MAX_FREE_FORM_JSON_BYTES = 16 * 1024
+"""Free-form mappings passed to other services unchanged (``additional_model_request_fields``)."""
+MAX_TEXT_CHARS = 20_000
+MAX_NAME_CHARS = 100
+MAX_LIST_ITEMS = 1_000
+MAX_PREFIX_CHARS = 256
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+Term = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 
 
 class _Section(BaseModel):
@@ -45,8 +61,9 @@ class TranscriptionConfig(_Section):
     min_speakers: PositiveInt | None = Field(1, description="Lower bound on the number of speakers.")
     max_speakers: PositiveInt | None = Field(None, description="Upper bound on the number of speakers (null: auto).")
     num_speakers: PositiveInt | None = Field(None, description="Exact number of speakers, when known.")
-    initial_prompt: str | None = Field(None, description="Text that primes Whisper with the show's vocabulary.")
-    hotwords: list[str] = Field(default_factory=list, description="Podcast vocabulary: names and terms to favour.")
+    initial_prompt: Text | None = Field(None, description="Text that primes Whisper with the show's vocabulary.")
+    hotwords: list[Term] = Field(default_factory=list, max_length=MAX_LIST_ITEMS,
+                                 description="Podcast vocabulary: names and terms to favour.")
     suppress_numerals: bool = Field(False, description="Spell numbers as words (they then align reliably).")
     vad_onset: Fraction = Field(0.5, description="Voice activity onset threshold.")
     vad_offset: Fraction = Field(0.363, description="Voice activity offset threshold.")
@@ -88,16 +105,16 @@ class TranscriptionConfig(_Section):
 class Speaker(_Section):
     """A person who may appear on the show; the LLM step names diarized speakers from this list."""
 
-    name: Annotated[str, Field(min_length=1)]
-    description: str = Field("", description="Role, voice, how they introduce themselves: helps the LLM.")
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+    description: Text = Field("", description="Role, voice, how they introduce themselves: helps the LLM.")
 
 
 class LiteralRule(_Section):
     """Replace exact text. The replacement is used verbatim (no ``$`` or ``\\1`` expansion)."""
 
     type: Literal["literal"]
-    search: Annotated[str, Field(min_length=1)]
-    replacement: str
+    search: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS * 10)]
+    replacement: Annotated[str, Field(max_length=MAX_NAME_CHARS * 10)]
     whole_word: bool = Field(False, description="Only match where the search text is not inside a longer word.")
     ignore_case: bool = False
 
@@ -109,8 +126,8 @@ class RegexRule(_Section):
     """Replace matches of a Python regular expression; ``\\1`` and ``\\g<name>`` refer to groups."""
 
     type: Literal["regex"]
-    search: Annotated[str, Field(min_length=1)]
-    replacement: str
+    search: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS * 10)]
+    replacement: Annotated[str, Field(max_length=MAX_NAME_CHARS * 10)]
     flags: list[RegexFlag] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -153,10 +170,25 @@ class ModelSettings(_Section):
     max_tokens: PositiveInt = Field(8192, description="Output token limit per chunk.")
     temperature: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
     top_p: Fraction | None = None
-    stop_sequences: list[str] = Field(default_factory=list)
+    stop_sequences: list[Term] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     additional_model_request_fields: dict[str, Any] = Field(
-        default_factory=dict, description="Model-specific fields passed through to Converse unchanged."
+        default_factory=dict, description="Model-specific fields passed through to Converse unchanged "
+        f"(JSON, at most {MAX_FREE_FORM_JSON_BYTES // 1024} KiB and {MAX_FREE_FORM_DEPTH} levels deep)."
     )
+
+    @field_validator("additional_model_request_fields")
+    @classmethod
+    def _bounded_free_form(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = shape_problem(value, max_depth=MAX_FREE_FORM_DEPTH, max_values=MAX_FREE_FORM_VALUES)
+        if problem:
+            raise ValueError(problem)
+        try:
+            size = len(json.dumps(value, allow_nan=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"must be plain JSON: {exc}") from None
+        if size > MAX_FREE_FORM_JSON_BYTES:
+            raise ValueError(f"is {size} bytes of JSON; the limit is {MAX_FREE_FORM_JSON_BYTES}")
+        return value
 
 
 class LlmRefinementConfig(_Section):
@@ -166,7 +198,7 @@ class LlmRefinementConfig(_Section):
         description="Bedrock model id, inference profile id or ARN, e.g. eu.anthropic.claude-sonnet-4-20250514-v1:0."
     )
     region: str | None = Field(None, description="Bedrock region; null derives it from the profile prefix.")
-    additional_context: str | None = Field(None, description="Show notes, guest names, jargon for the prompt.")
+    additional_context: Text | None = Field(None, description="Show notes, guest names, jargon for the prompt.")
     model_settings: ModelSettings = Field(default_factory=ModelSettings)
     suggestion_validation: SuggestionValidation = Field(default_factory=SuggestionValidation)
     identify_speakers: bool = True
@@ -364,15 +396,17 @@ class StorageConfig(_Section):
         description="stem: output/ep1_caption.vtt; filename keeps the extension (output/ep1.mp3_caption.vtt) "
         "so ep1.mp3 and ep1.m4a never overwrite each other.",
     )
-    audio_extensions: list[str] = Field(
+    audio_extensions: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(
+        max_length=100,
         default_factory=lambda: [".mp3", ".m4a", ".wav", ".flac", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".mka"]
     )
 
     @field_validator("input_prefix", "output_prefix", "work_prefix")
     @classmethod
-    def _slash_terminated(cls, value: str) -> str:
-        if not value or value.startswith("/"):
-            raise ValueError("must be a non-empty relative prefix such as 'input/'")
+    def _safe_prefix(cls, value: str) -> str:
+        problem = prefix_problem(value)
+        if problem:
+            raise ValueError(f"{problem} (got {value[:80]!r}); use a relative prefix such as 'input/' or 'shows/in/'")
         return value if value.endswith("/") else value + "/"
 
     @field_validator("audio_extensions")
@@ -443,8 +477,8 @@ class PipelineConfig(_Section):
                               json_schema_extra={"title": "podwhisperer configuration"})
 
     transcription: TranscriptionConfig = Field(default_factory=TranscriptionConfig)
-    speakers: list[Speaker] = Field(default_factory=list)
-    replacement_rules: list[ReplacementRule] = Field(default_factory=list)
+    speakers: list[Speaker] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    replacement_rules: list[ReplacementRule] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     llm_refinement: LlmRefinementConfig | None = None
     timing_gaps: TimingGapsConfig = Field(default_factory=TimingGapsConfig)
     normalization: NormalizationConfig = Field(default_factory=NormalizationConfig)
@@ -499,6 +533,53 @@ def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
     return merged
 
 
+_PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9._\-]+")
+
+
+def prefix_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a storage prefix (None: it can): it must stay inside the bucket or output
+    folder, so no absolute path, no ``.``/``..`` or empty segment, only letters, digits, ``.``, ``_``, ``-``."""
+    if not value:
+        return "must not be empty"
+    if len(value) > MAX_PREFIX_CHARS:
+        return f"is longer than {MAX_PREFIX_CHARS} characters"
+    if value.startswith("/") or value.startswith("\\") or re.match(r"[A-Za-z]:", value):
+        return "must be relative, not an absolute path"
+    for segment in value.removesuffix("/").split("/"):
+        if segment in ("", ".", ".."):
+            return "must not contain empty, '.' or '..' path segments"
+        if not _PREFIX_SEGMENT.fullmatch(segment):
+            return "may only contain letters, digits, '.', '_', '-' and '/'"
+    return None
+
+
+def shape_problem(data: Any, *, max_depth: int, max_values: int) -> str | None:
+    """Why ``data`` (parsed YAML/JSON) is too deep or too big, naming where; None when it is fine.
+
+    Walks iteratively (no recursion to exhaust) and counts a value each time it is reached, so YAML
+    aliases are counted as expanded: a "billion laughs" document stops after ``max_values`` values.
+    """
+    stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
+    seen = 0
+    while stack:
+        value, path = stack.pop()
+        seen += 1
+        if seen > max_values:
+            return _at(path, f"too large: more than {max_values} values (YAML aliases count as expanded)")
+        if len(path) > max_depth:
+            return _at(path, f"nested deeper than {max_depth} levels")
+        if isinstance(value, Mapping):
+            stack.extend((item, (*path, str(key))) for key, item in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+    return None
+
+
+def _at(path: Sequence[object], message: str) -> str:
+    where = _dotted(path[:6]) + ("…" if len(path) > 6 else "")
+    return f"{where}: {message}" if where else message
+
+
 def transcription_flags(model: str | None = None, language: str | None = None) -> dict[str, Any]:
     """``transcription`` overrides for the CLIs' ``--model`` and ``--language`` (``auto`` detects it)."""
     overrides: dict[str, Any] = {}
@@ -515,6 +596,9 @@ def parse_config(data: Any, source: str = "config") -> PipelineConfig:
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError([f"expected a mapping of sections, got {type(data).__name__}"], source)
+    problem = shape_problem(data, max_depth=MAX_CONFIG_DEPTH, max_values=MAX_CONFIG_VALUES)
+    if problem:
+        raise ConfigError([problem], source)
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
@@ -524,16 +608,28 @@ def parse_config(data: Any, source: str = "config") -> PipelineConfig:
 def load_config(path: str | Path) -> PipelineConfig:
     """Read a YAML or JSON file (chosen by extension; YAML otherwise) into a validated config."""
     file = Path(path)
+    kind = "JSON" if file.suffix.lower() == ".json" else "YAML"
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise ConfigError([f"cannot read file: {exc.strerror or exc}"], str(file)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"not UTF-8 text: {exc.reason} at byte {exc.start}"], str(file)) from None
+    if len(raw) > MAX_CONFIG_FILE_BYTES:
+        raise ConfigError([f"larger than {MAX_CONFIG_FILE_BYTES // 1024} KiB: not a podwhisperer config"], str(file))
     try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([f"not valid {'JSON' if file.suffix.lower() == '.json' else 'YAML'}: {exc}"],
-                          str(file)) from None
+        raise ConfigError([f"not valid {kind}: {_first_line(str(exc))}"], str(file)) from None
+    except RecursionError:
+        raise ConfigError([f"{kind} nested deeper than {MAX_CONFIG_DEPTH} levels"], str(file)) from None
     return parse_config(data, source=str(file))
+
+
+def _first_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def config_json_schema() -> dict[str, Any]:

@@ -75,3 +75,104 @@ def test_ctrl_c_during_local_transcription_then_rerun_finishes(tmp_path: Path, t
     assert "resuming" in again.stdout
     assert (out / "output/tone_refined_transcript.json").is_file()
     assert not list((out / ".podwhisperer/jobs").glob("*.json"))
+
+
+# ------------------------------------------------------------------------------------------- config
+
+BILLION_LAUGHS = """\
+llm_refinement:
+  model_id: eu.anthropic.claude-sonnet-4-20250514-v1:0
+  model_settings:
+    additional_model_request_fields:
+      a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+      d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+      e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+      f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+      g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+      h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+      i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+SMALL_LAUGHS = """\
+llm_refinement:
+  model_id: eu.anthropic.claude-sonnet-4-20250514-v1:0
+  model_settings:
+    additional_model_request_fields:
+      a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+      c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+"""
+
+
+def validate_config(tmp_path: Path, name: str, text: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from podwhisperer.cli import app
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["config", "validate", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("input_prefix", "../in/"), ("output_prefix", "../escape/"), ("work_prefix", "work/../../x/"),
+    ("output_prefix", "/etc/"), ("output_prefix", "C:/out/"), ("input_prefix", "in\\\\put/"),
+    ("output_prefix", "out//x/"), ("input_prefix", "in?put/"), ("output_prefix", "out\\u0000/"),
+    ("input_prefix", "./in/"),
+])
+def test_storage_prefix_escaping_the_bucket_is_rejected_with_the_keys_path(tmp_path: Path, key: str,
+                                                                           value: str) -> None:
+    code, output = validate_config(tmp_path, "p.yaml", f'storage:\n  {key}: "{value}"\n')
+
+    assert code == 1
+    assert f"storage.{key}: " in output
+
+
+def test_plain_nested_prefixes_stay_valid(tmp_path: Path) -> None:
+    code, output = validate_config(tmp_path, "p.yaml", "storage:\n  input_prefix: shows/in\n  output_prefix: "
+                                                       "shows/out.v2/\n  work_prefix: tmp_work-1/\n")
+    assert code == 0, output
+
+
+def test_billion_laughs_in_a_free_form_field_is_one_error_naming_the_field(tmp_path: Path) -> None:
+    started = time.monotonic()
+    code, output = validate_config(tmp_path, "laughs.yaml", BILLION_LAUGHS)
+
+    assert code == 1 and time.monotonic() - started < 10
+    assert "llm_refinement.model_settings.additional_model_request_fields" in output
+    assert "YAML aliases count as expanded" in output
+    assert len(output.strip().splitlines()) == 2  # "<file>: 1 problem(s)" and the problem
+
+
+def test_free_form_field_has_its_own_size_limit(tmp_path: Path) -> None:
+    code, output = validate_config(tmp_path, "laughs.yaml", SMALL_LAUGHS)
+
+    assert code == 1
+    assert "llm_refinement.model_settings.additional_model_request_fields: " in output
+    assert "more than 1000 values" in output
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("deep.yaml", "transcription: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    ("deep.json", "[" * 100_000 + "]" * 100_000),
+    ("deep2.json", '{"a": ' * 100_000 + "1" + "}" * 100_000),
+    ("deeper.yaml", "a:\n" + "".join(" " * i + "- \n" for i in range(1, 60))),
+])
+def test_deeply_nested_config_is_one_clear_error(tmp_path: Path, name: str, text: str) -> None:
+    code, output = validate_config(tmp_path, name, text)
+
+    assert code == 1
+    assert "nested deeper than 32 levels" in output
+
+
+def test_oversized_config_file_and_fields_are_rejected(tmp_path: Path) -> None:
+    code, output = validate_config(tmp_path, "big.yaml", "# " + "x" * (1024 * 1024) + "\n")
+    assert code == 1 and "larger than 1024 KiB" in output
+
+    code, output = validate_config(tmp_path, "ctx.yaml", "llm_refinement:\n  model_id: m\n  additional_context: "
+                                   + "x" * 20_001 + "\nspeakers:\n  - name: " + "N" * 101 + "\n")
+    assert code == 1
+    assert "llm_refinement.additional_context: " in output and "speakers[0].name: " in output
