@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -122,8 +123,20 @@ class LiteralRule(_Section):
 RegexFlag = Literal["IGNORECASE", "MULTILINE", "DOTALL", "VERBOSE", "ASCII"]
 
 
+REGEX_PROBE_TIMEOUT_SECONDS = 0.1
+"""How long a regex rule may take on one probe text at validation (real rules take microseconds)."""
+
+_REGEX_PROBES = tuple(unit * 60 + tail for unit in ("a", "1", "a ", "ab", ". ", "-") for tail in ("!", "\n"))
+"""Texts that make backtracking patterns such as ``(a|aa)+$`` explode."""
+
+
 class RegexRule(_Section):
-    """Replace matches of a Python regular expression; ``\\1`` and ``\\g<name>`` refer to groups."""
+    """Replace matches of a Python regular expression; ``\\1`` and ``\\g<name>`` refer to groups.
+
+    Patterns run on the ``regex`` engine (Python ``re`` syntax, with a time limit): one that
+    backtracks catastrophically on a probe text is rejected here, and any rule that still runs
+    too long on a transcript fails the step with an error naming it.
+    """
 
     type: Literal["regex"]
     search: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS * 10)]
@@ -134,21 +147,28 @@ class RegexRule(_Section):
     def _compiles(self) -> RegexRule:
         try:
             pattern = self.compiled()
-        except re.error as exc:
+        except regex.error as exc:
             raise ValueError(f"invalid regular expression {self.search!r}: {exc}") from exc
         if pattern.fullmatch("") is not None:
             raise ValueError(f"regular expression {self.search!r} matches the empty string")
         try:
             pattern.sub(self.replacement, self.search)
-        except (re.error, IndexError) as exc:
+        except (regex.error, IndexError) as exc:
             raise ValueError(f"invalid replacement {self.replacement!r}: {exc}") from exc
+        for probe in _REGEX_PROBES:
+            try:
+                pattern.subn(self.replacement, probe, timeout=REGEX_PROBE_TIMEOUT_SECONDS)
+            except TimeoutError:
+                raise ValueError(f"regular expression {self.search!r} backtracks catastrophically (over "
+                                 f"{REGEX_PROBE_TIMEOUT_SECONDS} s on {probe.strip()[:12]!r}…): "
+                                 "simplify it, e.g. avoid nested or overlapping repeats such as (a|aa)+") from None
         return self
 
-    def compiled(self) -> re.Pattern[str]:
-        flags = 0
+    def compiled(self) -> regex.Pattern[str]:
+        flags = regex.VERSION0  # the re-compatible behaviour
         for name in self.flags:
-            flags |= getattr(re, name)
-        return re.compile(self.search, flags)
+            flags |= getattr(regex, name)
+        return regex.compile(self.search, flags)
 
 
 ReplacementRule = Annotated[LiteralRule | RegexRule, Field(discriminator="type")]

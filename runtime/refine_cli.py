@@ -12,6 +12,7 @@ from podwhisperer.runtime.keys import OutputKeys
 from podwhisperer.runtime.podcast.outputs import Publication
 from podwhisperer.runtime.refine import RefineResult, StageReport, refine_transcript
 from podwhisperer.runtime.transcript import Transcript, TranscriptError, paused_gc
+from podwhisperer.runtime.transforms.replacements import ReplacementRuleTimeoutError
 
 if TYPE_CHECKING:
     from podwhisperer.runtime.bedrock import ConverseClient
@@ -45,7 +46,11 @@ def _refine_file(raw: Path, config_file: Path | None, output_dir: Path | None) -
         _fail(str(exc))
         return 1
     name = output_name(raw)
-    result = refine_transcript(transcript, config, _llm_client(config), publication(config, transcript, name))
+    try:
+        result = refine_transcript(transcript, config, _llm_client(config), publication(config, transcript, name))
+    except ReplacementRuleTimeoutError as exc:
+        _fail(f"{config_file}: {exc}" if config_file else str(exc))
+        return 1
     written = write_results(result, output_dir or raw.parent, name)
     _print_summary(result.stages, written)
     return 0

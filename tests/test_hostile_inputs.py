@@ -176,3 +176,82 @@ def test_oversized_config_file_and_fields_are_rejected(tmp_path: Path) -> None:
                                    + "x" * 20_001 + "\nspeakers:\n  - name: " + "N" * 101 + "\n")
     assert code == 1
     assert "llm_refinement.additional_context: " in output and "speakers[0].name: " in output
+
+
+# ------------------------------------------------------------------------------------------- regex rules
+
+
+def raw_transcript_file(path: Path, lines: list[str], duration: float = 60.0) -> Path:
+    import json
+
+    segments, t = [], 0.0
+    for line in lines:
+        words = []
+        for token in line.split():
+            words.append({"word": token, "start": round(t, 3), "end": round(t + 0.3, 3), "score": 0.9,
+                          "speaker": "SPEAKER_00"})
+            t += 0.4
+        segments.append({"start": words[0]["start"], "end": words[-1]["end"], "text": line, "speaker": "SPEAKER_00",
+                         "words": words})
+    path.write_text(json.dumps({"segments": segments, "podwhisperer": {"source_key": "input/x.mp3",
+                                                                        "audio_duration": duration}}))
+    return path
+
+
+def test_catastrophic_regex_rule_is_rejected_at_validation_naming_the_rule(tmp_path: Path) -> None:
+    code, output = validate_config(tmp_path, "rules.yaml", 'replacement_rules:\n  - {type: literal, search: a, '
+                                   'replacement: b}\n  - {type: regex, search: "(a|aa)+$", replacement: x}\n')
+
+    assert code == 1
+    assert "replacement_rules[1]: " in output and "backtracks catastrophically" in output
+
+
+def test_the_issues_backtracking_rule_now_finishes_at_once_with_re_semantics(tmp_path: Path) -> None:
+    from podwhisperer.runtime.refine_cli import run_refine
+
+    line = "this is a perfectly normal line of transcript text that goes on and on and on and on!"
+    raw = raw_transcript_file(tmp_path / "ep_raw_transcript.json", [line, "short words here"])
+    config = tmp_path / "c.yaml"
+    config.write_text('replacement_rules:\n  - {type: regex, search: "(\\\\w+\\\\s?)+$", replacement: "[\\\\1]"}\n')
+    started = time.monotonic()
+
+    assert run_refine(raw, config, tmp_path / "out") == 0
+
+    assert time.monotonic() - started < 10
+    text = (tmp_path / "out/ep_caption.txt").read_text()
+    assert "[here]" in text and "on and on!" in text  # the same matches Python's re finds
+
+
+def test_regex_rule_running_past_its_time_limit_fails_the_step_naming_the_rule() -> None:
+    from podwhisperer.runtime.config import parse_config
+    from podwhisperer.runtime.transcript import Segment, Transcript, Word
+    from podwhisperer.runtime.transforms.replacements import ReplacementRuleTimeoutError, apply_replacements
+
+    rules = parse_config({"replacement_rules": [{"type": "regex", "search": "(x|xx)+y", "replacement": "z"}]})
+    words = [Word("x" * 70, 0.0, 1.0)]
+    transcript = Transcript([Segment(0.0, 1.0, "x" * 70, words=words)])
+    started = time.monotonic()
+
+    with pytest.raises(ReplacementRuleTimeoutError, match=r"replacement_rules\[0\] \(r'\(x\|xx\)\+y'->z\)"):
+        apply_replacements(transcript, rules.replacement_rules, rule_time_limit=0.2)
+
+    assert time.monotonic() - started < 5
+
+
+def test_refine_command_with_a_runaway_rule_prints_one_line_and_exits_1(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from podwhisperer.cli import app
+    from podwhisperer.runtime.transforms import replacements
+
+    monkeypatch.setattr(replacements, "RULE_TIME_LIMIT_SECONDS", 0.2)
+    raw = raw_transcript_file(tmp_path / "ep_raw_transcript.json", ["x" * 70])
+    config = tmp_path / "c.yaml"
+    config.write_text('replacement_rules:\n  - {type: regex, search: "(x|xx)+y", replacement: z}\n')
+
+    result = CliRunner().invoke(app, ["refine", str(raw), "-c", str(config)])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{config}: replacement_rules[0] (r'(x|xx)+y'->z) ran for more than 0.2 s" in result.output
