@@ -144,8 +144,8 @@ CHAPTERS_CHUNKS: ChunkedRun[ChaptersSettings] = ChunkedRun(
 
 
 STAGES: tuple[Stage[Any], ...] = (
-    Stage("fill-timing-gaps", lambda cfg: cfg.timing_gaps,
-          lambda s: None if s.enabled else "disabled in config", transform=fill_timing_gaps),
+    # never skipped: with gap filling disabled it still drops times outside the audio (Infinity, 1e15, < 0)
+    Stage("fill-timing-gaps", lambda cfg: cfg.timing_gaps, lambda s: None, transform=fill_timing_gaps),
     Stage("replacements", lambda cfg: list(cfg.replacement_rules),
           lambda s: None if s else "no replacement rules configured", transform=apply_replacements),
     Stage("llm-refinement", _llm_settings,

@@ -255,3 +255,55 @@ def test_refine_command_with_a_runaway_rule_prints_one_line_and_exits_1(tmp_path
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert f"{config}: replacement_rules[0] (r'(x|xx)+y'->z) ran for more than 0.2 s" in result.output
+
+
+# ------------------------------------------------------------------------------------------- raw transcript times
+
+HOSTILE_TIMES = """{"segments": [
+ {"start": 0.0, "end": Infinity, "text": "one two three four", "speaker": "SPEAKER_00", "words": [
+   {"word": "one", "start": 0.5, "end": 0.9, "score": 0.9, "speaker": "SPEAKER_00"},
+   {"word": "two", "start": Infinity, "end": Infinity, "score": 0.9, "speaker": "SPEAKER_00"},
+   {"word": "three", "start": 1e15, "end": 1e15, "score": 0.9, "speaker": "SPEAKER_00"},
+   {"word": "four", "start": 2.0, "end": 2.4, "score": 0.9, "speaker": "SPEAKER_00"}]},
+ {"start": -5.0, "end": 4.0, "text": "five six seven", "speaker": "SPEAKER_01", "words": [
+   {"word": "five", "start": -5.0, "end": -4.5, "score": 0.9, "speaker": "SPEAKER_01"},
+   {"word": "six", "start": NaN, "end": 3.4, "score": 0.9, "speaker": "SPEAKER_01"},
+   {"word": "seven", "start": 3.5, "end": 3.9, "score": 0.9, "speaker": "SPEAKER_01"}]}],
+ "podwhisperer": {"source_key": "input/ep.mp3", "audio_duration": 10.0}}"""
+
+
+def test_out_of_range_word_times_become_untimed_and_are_counted() -> None:
+    from podwhisperer.runtime.config import TimingGapsConfig
+    from podwhisperer.runtime.transcript import Transcript
+    from podwhisperer.runtime.transforms.timing_gaps import fill_timing_gaps
+
+    raw = Transcript.from_json(HOSTILE_TIMES)
+    for enabled in (True, False):
+        outcome = fill_timing_gaps(raw, TimingGapsConfig(enabled=enabled))
+
+        times = [t for w in outcome.transcript.words() for t in (w.start, w.end) if t is not None]
+        assert all(0.0 <= t <= 10.0 for t in times), times
+        assert all(0.0 <= t <= 10.0 for s in outcome.transcript.segments for t in (s.start, s.end))
+        assert outcome.stats["word_times_out_of_range"] == 3  # two, three, five (six was NaN: already missing)
+        assert outcome.stats["segment_times_out_of_range"] == 2
+        untimed = [w.word for w in outcome.transcript.words() if w.start is None]
+        assert untimed == ([] if enabled else ["two", "three", "five", "six"])
+
+
+def test_refine_of_a_transcript_with_hostile_times_writes_sane_captions(tmp_path: Path) -> None:
+    import json
+
+    from podwhisperer.runtime.refine_cli import run_refine
+
+    raw = tmp_path / "ep_raw_transcript.json"
+    raw.write_text(HOSTILE_TIMES)
+
+    assert run_refine(raw, None, tmp_path) == 0
+
+    srt = (tmp_path / "ep_caption.srt").read_text()
+    assert "00:00:00,500 --> " in srt and "2777777" not in srt
+    hours = [line for line in srt.splitlines() if " --> " in line and not line.startswith("00:00:")]
+    assert hours == []
+    refined = json.loads((tmp_path / "ep_refined_transcript.json").read_text())
+    words = [w for s in refined["segments"] for w in s["words"]]
+    assert all(isinstance(w["start"], float) and 0.0 <= w["start"] <= w["end"] <= 10.0 for w in words), words

@@ -69,7 +69,7 @@ def test_refine_reports_disabled_and_unconfigured_stages_as_skipped() -> None:
     cfg = parse_config({"timing_gaps": {"enabled": False}, "normalization": {"normalize": False}})
     reports = refine_transcript(Transcript(segments=[]), cfg).stages
     assert [(r.name, r.status, r.reason) for r in reports] == [
-        ("fill_timing_gaps", "skipped", "disabled in config"),
+        ("fill_timing_gaps", "done", None),  # never skipped: it still drops times outside the audio (issue 12)
         ("replacements", "skipped", "no replacement rules configured"),
         ("llm_refinement", "skipped", "llm_refinement not configured"),
         ("normalization", "skipped", "disabled in config"),

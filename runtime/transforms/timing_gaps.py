@@ -15,10 +15,19 @@ timed neighbour's speaker (the previous one on a tie), else the segment's.
 Afterwards every segment with words spans exactly its words: ``start`` = earliest word start,
 ``end`` = latest word end. Captions then begin when speech begins, and segment bounds agree
 with the word times the normaliser and the highlight mode rely on.
+
+First, always (even with gap filling disabled), times outside the audio are dealt with: a raw
+transcript may hold ``Infinity``, ``1e15`` or negative times (a buggy or hostile producer), which
+would otherwise reach the captions as ``277777777777:46:40,000``. A word time that is not finite,
+negative or past the audio's end (more than :data:`END_TOLERANCE_S` after it) makes the word
+untimed, so it is interpolated like an unaligned numeral; a segment bound is clamped into
+``[0, audio duration]``. Both are counted in the stats. The audio duration is the raw
+transcript's ``audio_duration``; without a plausible one, :data:`MAX_AUDIO_SECONDS`.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, cast
 
@@ -26,26 +35,84 @@ from podwhisperer.runtime.config import TimingGapsConfig
 from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Word, paused_gc
 from podwhisperer.runtime.transforms.reconcile import proportional_bounds
 
+MAX_AUDIO_SECONDS = 24 * 3600.0
+"""The end of the audio when the transcript does not say (longer than any upload the worker accepts)."""
+END_TOLERANCE_S = 1.0
+"""Word times this little past the audio's end are alignment jitter: clamped to the end, not counted."""
+
 
 @paused_gc()
 def fill_timing_gaps(transcript: Transcript, cfg: TimingGapsConfig) -> StepOutcome:
-    """Interpolate missing word times and fit segment bounds to their words.
+    """Drop times outside the audio, interpolate missing word times and fit segment bounds to their words.
 
-    Stats: ``words_filled``, ``segments_touched`` (segments with at least one filled word) and
-    ``segments_retimed`` (segments whose start or end changed). Disabled: the transcript comes
-    back as it is, with zero stats. Segments needing no change are shared, not copied.
+    Stats: ``words_filled``, ``segments_touched`` (segments with at least one filled word),
+    ``segments_retimed`` (segments whose start or end changed), and when there were any,
+    ``word_times_out_of_range`` (words whose time was outside the audio, made untimed) and
+    ``segment_times_out_of_range`` (segments whose bounds were clamped). Disabled: only times
+    outside the audio are dealt with. Segments needing no change are shared, not copied.
     """
-    if not cfg.enabled:
-        return StepOutcome(transcript, _stats(0, 0, 0))
+    end = audio_end(transcript)
     segments: list[Segment] = []
-    words_filled = touched = retimed = 0
+    words_filled = touched = retimed = bad_words = bad_segments = 0
     for segment in transcript.segments:
-        result, filled = _fill_segment(segment)
+        inside, out_words = _within_audio(segment, end)
+        bad_words += out_words
+        bad_segments += int((inside.start, inside.end) != (segment.start, segment.end))
+        result, filled = _fill_segment(inside) if cfg.enabled else (inside, 0)
         words_filled += filled
         touched += int(filled > 0)
-        retimed += int((result.start, result.end) != (segment.start, segment.end))
+        retimed += int((result.start, result.end) != (inside.start, inside.end))
         segments.append(result)
-    return StepOutcome(transcript.copy(segments=segments), _stats(words_filled, touched, retimed))
+    stats = _stats(words_filled, touched, retimed)
+    if bad_words or bad_segments:
+        stats.update(word_times_out_of_range=bad_words, segment_times_out_of_range=bad_segments)
+    elif not cfg.enabled:
+        return StepOutcome(transcript, stats)
+    return StepOutcome(transcript.copy(segments=segments), stats)
+
+
+def audio_end(transcript: Transcript) -> float:
+    """The audio's duration from the raw metadata when plausible, else :data:`MAX_AUDIO_SECONDS`."""
+    duration = transcript.metadata.audio_duration if transcript.metadata else None
+    if duration is not None and math.isfinite(duration) and 0 < duration <= MAX_AUDIO_SECONDS:
+        return duration
+    return MAX_AUDIO_SECONDS
+
+
+def _within_audio(segment: Segment, end: float) -> tuple[Segment, int]:
+    """The segment with its times inside ``[0, end]`` (itself when they are) and how many words lost theirs."""
+    words = segment.words or []
+    times = [t for word in words for t in (word.start, word.end) if t is not None]
+    if (math.isfinite(sum(times, segment.start + segment.end)) and min(times, default=0.0) >= 0.0
+            and max(times, default=0.0) <= end and 0.0 <= segment.start <= end and 0.0 <= segment.end <= end):
+        return segment, 0  # the usual case, checked with builtins: this runs over every word
+    kept: list[Word] = []
+    out = 0
+    for word in words:
+        start, end_ = _word_time(word.start, end), _word_time(word.end, end)
+        if start is None or end_ is None:
+            out += int(word.start is not None or word.end is not None)
+            kept.append(word if word.start is None and word.end is None else _untimed_copy(word))
+        elif (start, end_) != (word.start, word.end):
+            kept.append(_timed_copy(word, start, end_, word.speaker, word.score))
+        else:
+            kept.append(word)
+    start = _clamped(segment.start, end, 0.0)
+    return Segment(start, max(start, _clamped(segment.end, end, end)), segment.text, segment.speaker,
+                   kept if segment.words is not None else None, segment.extra), out
+
+
+def _word_time(value: float | None, end: float) -> float | None:
+    """A usable word time: None when missing, not finite, negative or well past the end; else at most ``end``."""
+    if value is None or not math.isfinite(value) or value < 0.0 or value > end + END_TOLERANCE_S:
+        return None
+    return min(value, end)
+
+
+def _clamped(value: float, end: float, fallback: float) -> float:
+    if not math.isfinite(value):
+        return fallback if math.isnan(value) else (0.0 if value < 0 else end)
+    return min(max(value, 0.0), end)
 
 
 def _fill_segment(segment: Segment) -> tuple[Segment, int]:
@@ -141,8 +208,12 @@ def _timed_span(words: list[Word]) -> tuple[float, float] | None:
 # new field on Word or Segment fails loudly here instead of being dropped.
 
 
-def _timed_copy(word: Word, start: float, end: float, speaker: str | None) -> Word:
-    return Word(word.word, start, end, None, speaker, word.extra)
+def _timed_copy(word: Word, start: float, end: float, speaker: str | None, score: float | None = None) -> Word:
+    return Word(word.word, start, end, score, speaker, word.extra)
+
+
+def _untimed_copy(word: Word) -> Word:
+    return Word(word.word, None, None, word.score, word.speaker, word.extra)
 
 
 def _with_words(segment: Segment, span: tuple[float, float], words: list[Word] | None) -> Segment:
