@@ -3,11 +3,15 @@
 Sub-commands live next to the code they drive: ``worker`` in ``worker/cli.py`` and
 ``transcribe`` in ``runtime/local/cli.py``. Heavy imports happen inside commands so that
 ``--help`` stays fast.
+
+Errors are one line on stderr and a non-zero exit; an unexpected exception too, unless the
+command line holds ``--debug`` (or ``PODWHISPERER_DEBUG=1`` is set), which shows the traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -69,6 +73,7 @@ def refine(
     raw: Annotated[Path, typer.Argument(help="A raw WhisperX transcript (…_raw_transcript.json).")],
     config: Annotated[Path | None, typer.Option("--config", "-c", help="podwhisperer.yaml")] = None,
     output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Default: next to RAW.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on an unexpected error.")] = False,
 ) -> None:
     """Post-process a raw transcript: fill timing gaps, replacements, LLM, normalization, captions."""
     from podwhisperer.runtime.refine_cli import run_refine
@@ -89,9 +94,17 @@ def image_context(
     typer.echo(str(assemble_worker_context(output)))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
     _register_subcommands()
-    app()
+    try:
+        app(args=args)
+    except Exception as exc:  # a bug or an environment problem: one line, the traceback only on request
+        if "--debug" in args or os.environ.get("PODWHISPERER_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:500]
+        print(f"error: {type(exc).__name__}: {detail} (run with --debug for the traceback)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

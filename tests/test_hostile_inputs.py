@@ -73,7 +73,7 @@ def test_ctrl_c_during_local_transcription_then_rerun_finishes(tmp_path: Path, t
 
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "resuming" in again.stdout
-    assert (out / "output/tone_refined_transcript.json").is_file()
+    assert (out / "tone_refined_transcript.json").is_file()
     assert not list((out / ".podwhisperer/jobs").glob("*.json"))
 
 
@@ -307,3 +307,111 @@ def test_refine_of_a_transcript_with_hostile_times_writes_sane_captions(tmp_path
     refined = json.loads((tmp_path / "ep_refined_transcript.json").read_text())
     words = [w for s in refined["segments"] for w in s["words"]]
     assert all(isinstance(w["start"], float) and 0.0 <= w["start"] <= w["end"] <= 10.0 for w in words), words
+
+
+# ------------------------------------------------------------------------------------------- local CLI input
+
+
+def transcribe_real(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real ``podwhisperer transcribe`` (the real worker job: ffprobe before any model loads)."""
+    return subprocess.run([sys.executable, "-m", "podwhisperer.cli", "transcribe", *args, "--device", "cpu"],
+                          capture_output=True, text=True, timeout=timeout, env=child_env(), cwd=ROOT)
+
+
+def test_text_file_named_mp3_is_one_line_naming_the_users_file(tmp_path: Path) -> None:
+    text = tmp_path / "x.mp3"
+    text.write_text("this is not audio\n")
+    out = tmp_path / "out"
+
+    result = transcribe_real(str(text), "--output-dir", str(out))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"{text}: The file is not a readable audio or video file"), result.stderr
+    assert "/tmp/podwhisperer-" not in result.stderr and "audio.mp3" not in result.stderr
+    assert "Traceback" in (out / ".podwhisperer/podwhisperer.log").read_text(), "details are kept in the log"
+
+    debug = transcribe_real(str(text), "--output-dir", str(out), "--debug")
+
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("empty.mp3", b"", "the file is empty (0 bytes)"),
+    ("notes.txt", b"hello", "not an audio file name"),
+    ("e" * 241 + ".mp3", b"ID3", "the file name is too long"),
+])
+def test_unusable_local_input_is_refused_before_any_work(tmp_path: Path, name: str, content: bytes,
+                                                         message: str) -> None:
+    audio = tmp_path / name
+    audio.write_bytes(content)
+    out = tmp_path / "out"
+
+    result = run_child("transcribe", str(audio), "--output-dir", str(out))
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{audio}: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not out.exists(), "nothing was started"
+
+
+def test_long_but_acceptable_name_transcribes(tmp_path: Path, tone: Path) -> None:
+    audio = tmp_path / ("l" * 227 + ".mp3")  # 227 + "_refined_transcript.json" = 251 bytes
+    audio.write_bytes(tone.read_bytes())
+
+    result = run_child("transcribe", str(audio), "--output-dir", str(tmp_path / "out"))
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "out" / ("l" * 227 + "_refined_transcript.json")).is_file()
+
+
+def test_two_files_with_the_same_name_in_one_command_are_refused_before_any_work(tmp_path: Path,
+                                                                                 tone: Path) -> None:
+    (tmp_path / "A").mkdir()
+    (tmp_path / "B").mkdir()
+    first, second = tmp_path / "A/ep.mp3", tmp_path / "B/ep.mp3"
+    first.write_bytes(tone.read_bytes())
+    second.write_bytes(tone.read_bytes() + b"\0")
+    out = tmp_path / "out"
+
+    result = run_child("transcribe", str(first), str(second), "--output-dir", str(out))
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"{second}: its outputs would overwrite those of {first} (both are named "
+                                     "ep_*); rename one, or transcribe them into different --output-dir "
+                                     "folders")
+    assert not out.exists()
+    same_file_twice = run_child("transcribe", str(first), str(first), "--output-dir", str(out))
+    assert same_file_twice.returncode == 0, same_file_twice.stderr[-2000:]
+
+
+def test_already_done_checks_the_source_so_a_same_named_file_never_returns_anothers_transcript(
+        tmp_path: Path, tone: Path) -> None:
+    import json
+
+    (tmp_path / "A").mkdir()
+    (tmp_path / "B").mkdir()
+    first, second = tmp_path / "A/ep.mp3", tmp_path / "B/ep.mp3"
+    first.write_bytes(tone.read_bytes())
+    second.write_bytes(tone.read_bytes() + b"\0")
+    out = tmp_path / "out"
+    refined = out / "ep_refined_transcript.json"
+
+    def source_etag() -> str:
+        return str(json.loads(refined.read_text())["podwhisperer"]["source_etag"])
+
+    assert run_child("transcribe", str(first), "--output-dir", str(out)).returncode == 0
+    etag_a = source_etag()
+    assert run_child("transcribe", str(second), "--output-dir", str(out)).returncode == 0
+    assert source_etag() != etag_a  # B replaced A's outputs, as a new upload of the same key would
+
+    again = run_child("transcribe", str(first), "--output-dir", str(out))
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "(resumed)" not in again.stdout, "A was re-done, not reported from B's outputs"
+    assert source_etag() == etag_a
+    first.write_bytes(tone.read_bytes() + b"edited")  # an edited file is re-done too
+    edited = run_child("transcribe", str(first), "--output-dir", str(out))
+    assert edited.returncode == 0 and "(resumed)" not in edited.stdout and source_etag() != etag_a

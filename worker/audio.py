@@ -81,6 +81,7 @@ def _run_ffprobe(path: Path) -> dict[str, Any]:
                             timeout=FFPROBE_TIMEOUT_SECONDS, check=False)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["no details"])[-1]
+        detail = detail.replace(f"{path}: ", "").replace(str(path), "the file")  # a temporary path means nothing
         raise InvalidAudioError(f"The file is not a readable audio or video file (ffprobe: {detail}).")
     try:
         report: dict[str, Any] = json.loads(result.stdout or "{}")

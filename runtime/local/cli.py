@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -48,46 +51,94 @@ def transcribe(
                                               "this date (2024-01-31).")] = None,
     episode: Annotated[list[str] | None, typer.Option("--episode", help="With --feed: only this GUID or title "
                                                       "(repeatable).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Log to the terminal, with tracebacks "
+                                        "(otherwise logs go to OUTPUT_DIR/.podwhisperer/podwhisperer.log).")]
+    = False,
 ) -> None:
-    """Transcribe audio locally: captions, transcripts and publish-ready files in OUTPUT_DIR, resumable after Ctrl-C."""
+    """Transcribe audio locally: captions, transcripts and publish-ready files in OUTPUT_DIR, resumable after Ctrl-C.
+
+    Exit status: 0 when every file completed, 1 when one failed or was refused (each named on one line
+    on stderr), 2 for a bad config or context, 130 after Ctrl-C.
+    """
     from rich.console import Console
 
-    console = Console()
+    from podwhisperer.runtime.local.runner import input_problems
+
+    console, errors = Console(), Console(stderr=True, soft_wrap=True, highlight=False)
     if bool(audio) == bool(feed):
-        console.print("[red]error: give audio files or --feed URL (one of the two)[/]")
+        errors.print("error: give audio files or --feed URL (one of the two)", markup=False)
         raise typer.Exit(2)
     if feed and (context or speaker):
-        console.print("[red]error: --context and --speaker are for audio files; feed episodes take theirs from "
-                      "the feed (title, description, podcast:person, language)[/]")
+        errors.print("error: --context and --speaker are for audio files; feed episodes take theirs from "
+                     "the feed (title, description, podcast:person, language)", markup=False)
         raise typer.Exit(2)
-    cfg = _load_config(config, model, language, console)
-    contexts = {path: _episode_context(path, context, speaker or [], console) for path in audio or []}
-    failures = 0
-    pipeline = _build_pipeline(output_dir, cfg, device, console)
-    if feed:
-        from podwhisperer.runtime.feed.cli import run_feed_command
+    cfg = _load_config(config, model, language, errors)
+    audio = list(dict.fromkeys(audio or []))  # the same path twice is one file
+    problems = input_problems(audio, cfg)
+    if problems:  # refused before any work
+        for problem in problems:
+            errors.print(problem, markup=False)
+        raise typer.Exit(1)
+    contexts = {path: _episode_context(path, context, speaker or [], errors) for path in audio}
+    with _logging(output_dir, debug) as log_file:
+        pipeline = _build_pipeline(output_dir, cfg, device, console)
+        if feed:
+            from podwhisperer.runtime.feed.cli import run_feed_command
 
+            try:
+                raise typer.Exit(run_feed_command(feed, limit, since, episode or [], output_dir, console,
+                                                  lambda path, episode_context: _run_one(pipeline, path, console,
+                                                                                         episode_context),
+                                                  pipeline.store.path_of))
+            finally:
+                pipeline.close()
         try:
-            raise typer.Exit(run_feed_command(feed, limit, since, episode or [], output_dir, console,
-                                              lambda path, episode_context: _run_one(pipeline, path, console,
-                                                                                     episode_context),
-                                              pipeline.store.path_of))
+            runs = [_run_one(pipeline, path, console, contexts[path]) for path in audio]
+            _print_summary(console, runs, pipeline.store)
+        except KeyboardInterrupt:
+            console.print("[yellow]Interrupted.[/] Completed steps are checkpointed; run the same command to resume.")
+            raise typer.Exit(130) from None
+        except FileExistsError as exc:
+            errors.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
         finally:
             pipeline.close()
-    audio = audio or []
-    try:
-        runs = [_run_one(pipeline, path, console, contexts[path]) for path in audio]
-        failures = sum(run.status == "failed" for run in runs)
-        _print_summary(console, runs, pipeline.store)
-    except KeyboardInterrupt:
-        console.print("[yellow]Interrupted.[/] Completed steps are checkpointed; run the same command to resume.")
-        raise typer.Exit(130) from None
-    except FileExistsError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
-    finally:
-        pipeline.close()
+    failures = [run for run in runs if run.status != "completed"]
+    for run in failures:
+        errors.print(f"{run.audio}: {run.error or _not_completed(run)}", markup=False)
+    if failures and log_file is not None:
+        errors.print(f"(details in {log_file}; --debug shows them here)", markup=False)
     raise typer.Exit(1 if failures else 0)
+
+
+def _not_completed(run: LocalRun) -> str:
+    reason = run.result.get("reason")
+    return f"{run.status}: {reason}" if reason else run.status
+
+
+@contextmanager
+def _logging(output_dir: Path, debug: bool) -> Iterator[Path | None]:
+    """Log records (and their tracebacks) go to a file under OUTPUT_DIR, or with ``--debug`` to stderr;
+    without a handler Python would print every warning's traceback on the terminal."""
+    from podwhisperer.runtime.local.runner import STATE_DIR
+
+    log_file = None if debug else output_dir / STATE_DIR / "podwhisperer.log"
+    if log_file is None:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    else:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    try:
+        yield log_file
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
 
 
 def _load_config(path: Path | None, model: str | None, language: str | None, console: Console) -> PipelineConfig:
@@ -98,7 +149,7 @@ def _load_config(path: Path | None, model: str | None, language: str | None, con
         overrides = transcription_flags(model, language)
         return cfg.with_overrides({"transcription": overrides}) if overrides else cfg
     except ConfigError as exc:
-        console.print(f"[red]{exc.report()}[/]")
+        console.print(exc.report(), markup=False, style="red")
         raise typer.Exit(2) from None
 
 
@@ -194,11 +245,6 @@ def _print_summary(console: Console, runs: list[LocalRun], pipeline_store: FileO
         for path in _output_paths(run, pipeline_store):
             console.print(f"  {path}", soft_wrap=True)
     console.print(f"(work files and checkpoints in {pipeline_store.root / '.podwhisperer'})")
-    for run in runs:
-        if run.error:
-            console.print(f"[red]{run.audio.name}: {run.error}[/]")
-        elif run.status not in ("completed",):
-            console.print(f"[yellow]{run.audio.name}: {run.result.get('reason', run.status)}[/]")
 
 
 def _output_paths(run: LocalRun, store: FileObjectStore) -> list[Path]:

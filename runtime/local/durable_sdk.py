@@ -64,8 +64,9 @@ class LocalDurableRunner:
     def succeed_callback(self, callback_id: str, result: bytes) -> None:
         self._runner.send_callback_success(callback_id, result=result)
 
-    def fail_callback(self, callback_id: str, message: str) -> None:
-        self._runner.send_callback_failure(callback_id, error=ErrorObject.from_message(message))
+    def fail_callback(self, callback_id: str, message: str, error_type: str | None = None) -> None:
+        error = ErrorObject(message=message, type=error_type, data=None, stack_trace=None)
+        self._runner.send_callback_failure(callback_id, error=error)
 
     def close(self) -> None:
         self._runner.close()  # type: ignore[no-untyped-call]

@@ -22,6 +22,9 @@ What a re-run reuses:
   Same audio and config: a finished execution is reported and nothing runs again; an unfinished
   one (Ctrl-C, crash) is **resumed** from its checkpoints: completed steps replay from the store,
   a spooled transcription job is delivered again.
+* "Already done" means a finished execution whose published refined transcript was made from
+  this very audio (its ``source_etag`` is the audio's md5): an edited file, or outputs replaced
+  by another file of the same name, are transcribed again.
 * Changed config (say, captions): a new execution. The worker reuses the raw transcript (same
   etag and transcription settings), and every stage whose input and settings are unchanged finds
   its content-addressed object under ``work/`` and returns at once, so only the changed stage and
@@ -35,7 +38,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,14 +49,15 @@ from aws_durable_execution_sdk_python.lambda_service import OperationType
 
 from podwhisperer.runtime.adapters.events import JsonLinesEventSink
 from podwhisperer.runtime.adapters.queue import InProcessJobQueue
-from podwhisperer.runtime.adapters.storage import FileObjectStore, file_md5
+from podwhisperer.runtime.adapters.storage import FileObjectStore, ObjectNotFoundError, file_md5
 from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.context import EpisodeContext, sidecar_key
 from podwhisperer.runtime.contracts import JobMessage
-from podwhisperer.runtime.keys import safe_name
+from podwhisperer.runtime.keys import OutputKeys, output_keys, safe_name
 from podwhisperer.runtime.local.durable_sdk import LocalDurableRunner
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
+from podwhisperer.runtime.transcript import Transcript, TranscriptError
 from podwhisperer.runtime.upload import object_created_event
 
 LOCAL_BUCKET = "local"
@@ -64,6 +68,9 @@ LOCAL_JOB_TIMEOUT = Duration.from_hours(24)
 # A local job answers (success or failure) from this process; a heartbeat deadline would only
 # fail long CPU transcriptions, so local callbacks have none.
 NO_HEARTBEAT = Duration()
+
+MAX_FILE_NAME_BYTES = 255
+"""Longest file name Linux, macOS and Windows file systems accept (ext4, APFS, NTFS)."""
 
 LocalJob = Callable[[JobMessage], dict[str, Any]]
 """Runs one transcription job and returns the callback result ``{"raw_transcript_key", "stats"}``."""
@@ -94,6 +101,60 @@ class RunProgress:
     steps: list[tuple[str, str]]  # (name, status) of the workflow's top-level steps so far
     finished: bool
 
+
+
+class LocalInputError(ValueError):
+    """An audio file local mode refuses before doing any work (empty, unusable name, clashing outputs)."""
+
+
+def input_problems(audio_files: Sequence[Path], config: PipelineConfig) -> list[str]:
+    """One line per file that cannot be transcribed into one output folder, naming the file; [] when all can.
+
+    Checked before any work: an empty file, a name whose output files would be too long for the file
+    system, a name without an audio extension, and two different files whose outputs would overwrite
+    each other (``A/ep.mp3`` and ``B/ep.mp3`` both become ``ep_*``).
+    """
+    storage = config.storage
+    problems: list[str] = []
+    claimed: dict[str, Path] = {}
+    for audio in audio_files:
+        problem = _file_problem(audio, config)
+        if problem:
+            problems.append(f"{audio}: {problem}")
+            continue
+        outputs = output_keys(storage.input_prefix + audio.name, storage)
+        earlier = claimed.setdefault(outputs.base, audio)
+        if earlier != audio and earlier.resolve() != audio.resolve():
+            name = outputs.base.rsplit("/", 1)[-1]
+            problems.append(f"{audio}: its outputs would overwrite those of {earlier} (both are named "
+                            f"{name}_*); rename one, or transcribe them into different --output-dir folders")
+    return problems
+
+
+def _file_problem(audio: Path, config: PipelineConfig) -> str | None:
+    try:
+        size = audio.stat().st_size
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    storage = config.storage
+    if not any(audio.name.lower().endswith(ext) for ext in storage.audio_extensions):
+        return f"not an audio file name (extensions: {', '.join(storage.audio_extensions)})"
+    longest = _longest_output_name(output_keys(storage.input_prefix + audio.name, storage))
+    if len(longest.encode()) > MAX_FILE_NAME_BYTES:
+        excess = len(longest.encode()) - MAX_FILE_NAME_BYTES
+        return (f"the file name is too long: its output {longest[:20]}…{longest[-30:]} would be "
+                f"{len(longest.encode())} bytes, the file system allows {MAX_FILE_NAME_BYTES}; "
+                f"shorten the name by at least {excess} characters")
+    return None
+
+
+def _longest_output_name(outputs: OutputKeys) -> str:
+    from podwhisperer.runtime.captions.formats import CAPTION_FORMATS
+
+    names = [outputs.raw_transcript, outputs.refined_transcript, *(outputs.caption(f.name) for f in CAPTION_FORMATS)]
+    return max((name.rsplit("/", 1)[-1] for name in names), key=lambda name: len(name.encode()))
 
 
 def local_folders(config: PipelineConfig) -> dict[str, str]:
@@ -150,14 +211,19 @@ class LocalPipeline:
 
     def start(self, audio: Path, context: EpisodeContext | None = None) -> tuple[str, str, bool, str]:
         """Stage the audio (and its episode context, as the sidecar the workflow reads) and start (or resume)
-        its execution; returns (arn, input key, resumed, name)."""
+        its execution; returns (arn, input key, resumed, name).
+
+        Raises :class:`LocalInputError` for a file :func:`input_problems` refuses."""
+        problems = input_problems([audio], self.config)
+        if problems:
+            raise LocalInputError(problems[0])
         input_key = self.config.storage.input_prefix + audio.name
         etag = self._stage_audio(audio, input_key)
         self._stage_context(input_key, context)
         name = execution_name(etag, self.config, input_key, context)
         existing = self._find_execution(name)
-        if existing is not None and existing.is_complete and not self._outputs_present(existing):
-            existing = None  # failed, or its outputs were deleted since: run again
+        if existing is not None and existing.is_complete and not self._outputs_present(existing, etag):
+            existing = None  # failed, or its outputs were deleted or replaced since: run again
         if existing is not None:
             if not existing.is_complete:
                 self._resume(existing)
@@ -254,14 +320,23 @@ class LocalPipeline:
     def _find_execution(self, name: str) -> Any:
         return self.runner.find(name)
 
-    def _outputs_present(self, execution: Any) -> bool:
+    def _outputs_present(self, execution: Any, etag: str) -> bool:
+        """True when ``execution`` ended well and its published refined transcript was made from ``etag``."""
         if _failed(execution) or execution.result is None or not execution.result.result:
             return False
         result = json.loads(execution.result.result)
         refined = (result.get("outputKeys") or {}).get("refinedTranscript")
         if result.get("status") != "completed":
             return True
-        return isinstance(refined, str) and self.store.head(refined) is not None
+        return isinstance(refined, str) and self._made_from(refined, etag)
+
+    def _made_from(self, key: str, etag: str) -> bool:
+        """Whether the transcript at ``key`` exists and was made from audio ``etag`` (not a same-named other file)."""
+        try:
+            metadata = Transcript.from_json(self.store.get(key)).metadata
+        except (ObjectNotFoundError, TranscriptError):
+            return False
+        return metadata is not None and metadata.source_etag == etag
 
     def _resume(self, execution: Any) -> None:
         """Hand an interrupted execution back to the executor, which replays it from its checkpoints."""
@@ -273,8 +348,7 @@ class LocalPipeline:
         try:
             result = self._job_runner(job)
         except Exception as exc:  # every failure must reach the waiting execution
-            message = f"{type(exc).__name__}: {exc}"
-            self.runner.fail_callback(job.callback_id, message)
+            self.runner.fail_callback(job.callback_id, str(exc), error_type=type(exc).__name__)
             return
         self.runner.succeed_callback(job.callback_id, json.dumps(result).encode())
 
