@@ -415,3 +415,27 @@ def test_already_done_checks_the_source_so_a_same_named_file_never_returns_anoth
     first.write_bytes(tone.read_bytes() + b"edited")  # an edited file is re-done too
     edited = run_child("transcribe", str(first), "--output-dir", str(out))
     assert edited.returncode == 0 and "(resumed)" not in edited.stdout and source_etag() != etag_a
+
+
+# ------------------------------------------------------------------------------------------- truncated audio
+
+
+def test_truncated_mp3_is_detected_from_container_versus_decoded_duration(tmp_path: Path) -> None:
+    from podwhisperer.worker.audio import probe_audio, truncation_note
+
+    full = tmp_path / "full.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=13", "-ac", "1",
+                    str(full)], check=True, timeout=60)
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(full.read_bytes()[:20_000])
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(cut), "-f", "s16le", "-ac", "1", "-ar", "16000",
+                              "-"], capture_output=True, check=True, timeout=60).stdout
+    decoded_seconds = len(decoded) / 2 / 16000
+
+    container = probe_audio(cut).duration
+
+    assert container is not None and container > 12 and decoded_seconds < 3
+    note = truncation_note(container, decoded_seconds)
+    assert note is not None and note.startswith("The file looks truncated: it says it is 13 s long but only 2 s")
+    assert truncation_note(probe_audio(full).duration, 13.0) is None
+    assert truncation_note(10.0, 9.5) is None and truncation_note(3.0, 1.5) is None  # jitter, short clips

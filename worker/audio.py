@@ -67,6 +67,28 @@ def check_duration(duration: float | None, max_minutes: float | None) -> None:
             "(transcription.max_audio_minutes). Split the file or raise the limit.")
 
 
+TRUNCATION_RATIO = 0.9
+TRUNCATION_MIN_SECONDS = 2.0
+
+
+def truncation_note(container_seconds: float | None, decoded_seconds: float | None) -> str | None:
+    """A warning when the decoded audio is much shorter than the container says (a cut-off upload), else None.
+
+    A warning, not a failure: for a VBR mp3 without a frame-count header ffprobe only estimates the
+    duration from the bitrate, so a mismatch alone does not prove the file is broken; the producer
+    decides. Reported in the raw transcript's notes, the worker stats of the completion event and
+    the CLI.
+    """
+    if not container_seconds or decoded_seconds is None:
+        return None
+    missing = container_seconds - decoded_seconds
+    if decoded_seconds >= container_seconds * TRUNCATION_RATIO or missing < TRUNCATION_MIN_SECONDS:
+        return None
+    return (f"The file looks truncated: it says it is {format_duration(container_seconds)} long but only "
+            f"{format_duration(decoded_seconds)} of audio could be decoded; the transcript covers that part. "
+            "Upload the complete file to transcribe the rest.")
+
+
 def format_duration(seconds: float) -> str:
     """``3725`` → ``1 h 2 min 5 s``: readable in an error message."""
     whole = round(seconds)
