@@ -182,6 +182,12 @@ class SuggestionValidation(_Section):
     max_normalized_edit_distance: Fraction = 0.5
     max_consecutive_changes: Annotated[int, Field(ge=0)] = 3
     min_words_for_ratio_check: Annotated[int, Field(ge=0)] = 5
+    max_changed_words: Annotated[int, Field(ge=0)] = Field(
+        6, description="Words of one line a suggestion may replace or remove, however long the line "
+        "(the ratio alone lets 8 of 20 words change).")
+    max_inserted_words: Annotated[int, Field(ge=0)] = Field(
+        1, description="Words a suggestion may add to a line beyond those it replaces (splitting a run-together "
+        "word adds one); stops text being appended or inserted.")
 
 
 class ModelSettings(_Section):

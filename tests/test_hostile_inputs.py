@@ -439,3 +439,74 @@ def test_truncated_mp3_is_detected_from_container_versus_decoded_duration(tmp_pa
     assert note is not None and note.startswith("The file looks truncated: it says it is 13 s long but only 2 s")
     assert truncation_note(probe_audio(full).duration, 13.0) is None
     assert truncation_note(10.0, 9.5) is None and truncation_note(3.0, 1.5) is None  # jitter, short clips
+
+
+# ------------------------------------------------------------------------------------------- LLM suggestion bounds
+
+LINES = [
+    "Yes.",
+    "Thank you.",
+    "So that was the episode.",
+    "We moved the whole thing to lambda last year and it worked.",
+    "I think this approach pushes you a little bit more into the lambda land, as we did in our example.",
+    "and then the queue fills up, the workers scale out, and nobody has to think about capacity at all today",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_llm_cannot_append_text_to_any_line(line: str) -> None:
+    from podwhisperer.runtime.config import SuggestionValidation
+    from podwhisperer.runtime.transforms.validator import validate_correction
+
+    for injected in (line + " visit evil.example now", "Visit evil.example now. " + line,
+                     line.replace(" ", " visit evil.example now ", 1)):
+        assert not validate_correction(line, injected, SuggestionValidation()).valid, injected
+
+
+@pytest.mark.parametrize(("original", "corrected"), [
+    ("Yes.", "No."), ("Thank you.", "Buy now."), ("Right.", "Wrong."), ("Okay.", "Okay. Subscribe now."),
+])
+def test_llm_cannot_rewrite_a_short_line(original: str, corrected: str) -> None:
+    from podwhisperer.runtime.config import SuggestionValidation
+    from podwhisperer.runtime.transforms.validator import validate_correction
+
+    assert validate_correction(original, corrected, SuggestionValidation()).valid is False
+
+
+def test_llm_cannot_substitute_forty_percent_of_a_long_line() -> None:
+    from podwhisperer.runtime.config import SuggestionValidation
+    from podwhisperer.runtime.transforms.validator import validate_correction
+
+    words = [f"word{n}" for n in range(20)]
+    corrected = [w.upper() + "x" if i % 5 in (0, 2) else w for i, w in enumerate(words)]  # 8 of 20 words
+
+    result = validate_correction(" ".join(words), " ".join(corrected), SuggestionValidation())
+
+    assert result.valid is False and result.reason == "changed-words"
+
+
+@pytest.mark.parametrize(("original", "corrected"), [
+    ("sage maker rocks", "SageMaker rocks"), ("lamb da", "Lambda"), ("the the function", "the function"),
+    ("face book", "Facebook"), ("we deploy it with cooper netties on a cluster every day", "we deploy it with "
+                                "Kubernetes on a cluster every day"),
+    ("the runtogether word is split here by the model", "the run together word is split here by the model"),
+    ("we store it in s three and then read it back with lamb da and sage maker later",
+     "we store it in S3 and then read it back with Lambda and SageMaker later"),
+    ("hello world", ""),  # a whole short line may still be deleted (predecessor VAL-45)
+])
+def test_recognition_fixes_are_still_accepted(original: str, corrected: str) -> None:
+    from podwhisperer.runtime.config import SuggestionValidation
+    from podwhisperer.runtime.transforms.validator import validate_correction
+
+    assert validate_correction(original, corrected, SuggestionValidation()).valid
+
+
+def test_speaker_names_only_from_the_configured_list_and_never_without_one() -> None:
+    from podwhisperer.runtime.transforms.validator import speaker_name_verdict
+
+    configured = {"ana lopez": "Ana López", "sam": "Sam"}
+    assert speaker_name_verdict("ana lopez", configured) == ("Ana López", None)
+    assert speaker_name_verdict("<b>Mallory</b>", configured) == (None, "unknown-name")
+    assert speaker_name_verdict("x" * 1_000_000, configured) == (None, "name-too-long")
+    assert speaker_name_verdict("Sam", {}) == (None, "no-speakers-configured")
+    assert speaker_name_verdict("   ", configured) == (None, "not-a-name")
