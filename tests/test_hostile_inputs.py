@@ -510,3 +510,45 @@ def test_speaker_names_only_from_the_configured_list_and_never_without_one() -> 
     assert speaker_name_verdict("x" * 1_000_000, configured) == (None, "name-too-long")
     assert speaker_name_verdict("Sam", {}) == (None, "no-speakers-configured")
     assert speaker_name_verdict("   ", configured) == (None, "not-a-name")
+
+
+# ------------------------------------------------------------------------------------------- competing workers
+
+
+@pytest.fixture()
+def s3_bucket() -> object:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(Bucket="claims-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield client
+
+
+def test_only_one_worker_holds_a_jobs_claim_until_it_goes_stale(s3_bucket: object) -> None:
+    from podwhisperer.worker.claims import S3JobClaims
+
+    now = [1000.0]
+    first = S3JobClaims(s3_bucket, "claims-bucket", "work/", "worker-a", ttl_seconds=180, clock=lambda: now[0])
+    second = S3JobClaims(s3_bucket, "claims-bucket", "work/", "worker-b", ttl_seconds=180, clock=lambda: now[0])
+
+    held = first.acquire("input/ep.mp3", "etag1", "cb")
+    assert held is not None
+    assert second.acquire("input/ep.mp3", "etag1", "cb") is None, "a live claim keeps the second worker off"
+    assert second.acquire("input/ep.mp3", "etag2", "cb") is not None, "another version is another job"
+
+    now[0] += 170
+    held = first.refresh(held, "input/ep.mp3", "cb")  # the heartbeat keeps it alive
+    assert held is not None
+    now[0] += 170
+    assert second.acquire("input/ep.mp3", "etag1", "cb") is None
+
+    now[0] += 200  # worker-a died: no refresh for longer than the TTL
+    taken = second.acquire("input/ep.mp3", "etag1", "cb")
+    assert taken is not None
+    assert first.refresh(held, "input/ep.mp3", "cb") is None, "the dead worker's claim was taken over"
+    first.release(held)  # not its claim any more: nothing happens
+    assert first.acquire("input/ep.mp3", "etag1", "cb") is None
+    second.release(taken)
+    assert first.acquire("input/ep.mp3", "etag1", "cb") is not None
