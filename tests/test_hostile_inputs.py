@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -527,28 +528,131 @@ def s3_bucket() -> object:
 
 
 def test_only_one_worker_holds_a_jobs_claim_until_it_goes_stale(s3_bucket: object) -> None:
-    from podwhisperer.worker.claims import S3JobClaims
+    from podwhisperer.worker.claims import Busy, Claim, S3JobClaims
 
     now = [1000.0]
     first = S3JobClaims(s3_bucket, "claims-bucket", "work/", "worker-a", ttl_seconds=180, clock=lambda: now[0])
     second = S3JobClaims(s3_bucket, "claims-bucket", "work/", "worker-b", ttl_seconds=180, clock=lambda: now[0])
 
     held = first.acquire("input/ep.mp3", "etag1", "cb")
-    assert held is not None
-    assert second.acquire("input/ep.mp3", "etag1", "cb") is None, "a live claim keeps the second worker off"
-    assert second.acquire("input/ep.mp3", "etag2", "cb") is not None, "another version is another job"
+    assert isinstance(held, Claim)
+    busy = second.acquire("input/ep.mp3", "etag1", "cb")
+    assert busy == Busy("worker-a", "cb") and busy.same_callback("cb"), "a live claim keeps the second worker off"
+    assert isinstance(second.acquire("input/ep.mp3", "etag2", "cb"), Claim), "another version is another job"
 
     now[0] += 170
-    held = first.refresh(held, "input/ep.mp3", "cb")  # the heartbeat keeps it alive
-    assert held is not None
+    refreshed = first.refresh(held, "input/ep.mp3", "cb")  # the heartbeat keeps it alive
+    assert refreshed is not None
     now[0] += 170
-    assert second.acquire("input/ep.mp3", "etag1", "cb") is None
+    assert isinstance(second.acquire("input/ep.mp3", "etag1", "cb-other"), Busy)
 
     now[0] += 200  # worker-a died: no refresh for longer than the TTL
     taken = second.acquire("input/ep.mp3", "etag1", "cb")
-    assert taken is not None
-    assert first.refresh(held, "input/ep.mp3", "cb") is None, "the dead worker's claim was taken over"
-    first.release(held)  # not its claim any more: nothing happens
-    assert first.acquire("input/ep.mp3", "etag1", "cb") is None
+    assert isinstance(taken, Claim)
+    assert first.refresh(refreshed, "input/ep.mp3", "cb") is None, "the dead worker's claim was taken over"
+    first.release(refreshed)  # not its claim any more: nothing happens
+    assert isinstance(first.acquire("input/ep.mp3", "etag1", "cb"), Busy)
     second.release(taken)
-    assert first.acquire("input/ep.mp3", "etag1", "cb") is not None
+    assert isinstance(first.acquire("input/ep.mp3", "etag1", "cb"), Claim)
+
+
+# ------------------------------------------------------------------------------------------- the GPU worker's queue
+
+from fakes.callbacks import CallbackShim  # noqa: E402
+from test_worker_poller import BUCKET, Aws, Recorder, job_body  # noqa: E402
+from worker_helpers import REGION, aws_client  # noqa: E402
+
+pytest_plugins = ["worker_fixtures"]
+
+
+@pytest.fixture()
+def queue(worker_moto: str, worker_callback_shim: CallbackShim, tmp_path: Path) -> Aws:
+    """The poller tests' moto SQS queue with a dead-letter queue (3 receives), bucket and callback shim."""
+    import json
+
+    sqs, s3 = aws_client("sqs", worker_moto), aws_client("s3", worker_moto)
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    dlq_url = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
+    queue_url = sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    return Aws(Recorder(sqs), s3, queue_url, dlq_url, worker_callback_shim, tmp_path)
+
+
+def dead_letters(queue: Aws) -> list[str]:
+    response = queue.sqs._client.receive_message(QueueUrl=queue.dlq_url, MaxNumberOfMessages=10)
+    return [m["Body"] for m in response.get("Messages", [])]
+
+
+def test_deeply_nested_sqs_body_is_dead_lettered_at_once_and_the_worker_keeps_running(queue: Aws) -> None:
+    from podwhisperer.worker.poller import ExitReason
+
+    etag = queue.upload("input/ep.wav")
+    queue.send("[" * 100_000)
+    queue.send(job_body("input/ep.wav", "cb-after", etag))
+
+    assert queue.poller(queue.job()).run() is ExitReason.IDLE
+
+    assert dead_letters(queue) == ["[" * 100_000]
+    assert [kind for kind in queue.shim.kinds("cb-after") if kind != "heartbeat"] == ["succeed"]
+    assert queue.messages_left() == 0
+
+
+def claiming_poller(queue: Aws, owner: str, job: object) -> object:
+    from podwhisperer.worker.claims import S3JobClaims
+
+    poller = queue.poller(job, idle_timeout_seconds=3.0, visibility_timeout_seconds=2)
+    poller._claims = S3JobClaims(queue.s3, BUCKET, "work/", owner, ttl_seconds=5)
+    return poller
+
+
+@pytest.mark.parametrize("second_callback", ["cb-1", "cb-2"])
+def test_competing_workers_transcribe_a_job_once(queue: Aws, second_callback: str) -> None:
+    """Two workers, two deliveries of one upload's job at the same time (a duplicate, or a second execution)."""
+    etag = queue.upload("input/ep.wav")
+    calls: list[str] = []
+    queue.send(job_body("input/ep.wav", "cb-1", etag))
+    queue.send(job_body("input/ep.wav", second_callback, etag))
+    workers = [claiming_poller(queue, f"worker-{n}", queue.job(calls, delay=2.0)) for n in "ab"]
+    threads = [threading.Thread(target=worker.run) for worker in workers]  # type: ignore[attr-defined]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert calls == ["input/ep.wav"], "the GPU work was done once"
+    for callback in {"cb-1", second_callback}:
+        assert "succeed" in queue.shim.kinds(callback)
+    assert queue.messages_left() == 0 and queue.messages_left(queue.dlq_url) == 0
+    assert "Contents" not in queue.s3.list_objects_v2(Bucket=BUCKET, Prefix="work/claims/"), "claims are removed"
+
+
+def test_job_whose_callback_is_already_closed_is_deleted_without_work(queue: Aws) -> None:
+    etag = queue.upload("input/ep.wav")
+    calls: list[str] = []
+    queue.shim.completed.add("cb-gone")  # the pipeline timed out or finished long ago
+    queue.send(job_body("input/ep.wav", "cb-gone", etag))
+
+    queue.poller(queue.job(calls)).run()
+
+    assert calls == [] and queue.messages_left() == 0
+    assert queue.shim.kinds("cb-gone") == ["heartbeat"]
+
+
+def test_worker_stops_early_when_the_callback_closes_or_the_callback_api_fails_for_good(queue: Aws) -> None:
+    from podwhisperer.worker.poller import ExitReason
+
+    etag = queue.upload("input/ep.wav")
+    queue.send(job_body("input/ep.wav", "cb-slow", etag))
+    poller = queue.poller(queue.job(delay=30.0), callback_heartbeat_timeout_seconds=1.0)
+    queue.shim.throttle_next = 10**6  # every call fails from now on, like an API that is down for good
+    started = time.monotonic()
+
+    assert poller.run() is ExitReason.STOPPED
+    assert time.monotonic() - started < 10, "gave up after the pipeline's heartbeat timeout, not the 30 s job"
+    assert queue.visible_and_in_flight() == (1, 0), "handed back for a worker that can still reach the pipeline"
+
+    queue.shim.throttle_next = 0
+    queue.shim.completed.add("cb-slow")  # meanwhile the pipeline's heartbeat timeout closed the callback
+    assert queue.poller(queue.job(delay=30.0)).run() is ExitReason.IDLE
+    assert queue.messages_left() == 0

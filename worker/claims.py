@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -35,6 +35,27 @@ class Claim:
 
     key: str
     etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """Another worker holds a live claim on the job, for the callback ending in ``callback_tail``."""
+
+    owner: str
+    callback_tail: str
+
+    def same_callback(self, callback_id: str) -> bool:
+        return bool(self.callback_tail) and callback_id[-64:] == self.callback_tail
+
+
+class JobClaims(Protocol):
+    """What the poller needs: claim a job, keep the claim alive, give it back."""
+
+    def acquire(self, s3_key: str, etag: str | None, callback_id: str) -> Claim | Busy | None: ...
+
+    def refresh(self, claim: Claim, s3_key: str, callback_id: str) -> Claim | None: ...
+
+    def release(self, claim: Claim) -> None: ...
 
 
 class S3JobClaims:
@@ -53,8 +74,9 @@ class S3JobClaims:
         digest = hashlib.sha256(f"{s3_key}\0{etag or ''}".encode()).hexdigest()[:40]
         return f"{self.prefix}claims/{digest}.json"
 
-    def acquire(self, s3_key: str, etag: str | None, callback_id: str) -> Claim | None:
-        """Claim the job, or None when another worker holds a live claim on it."""
+    def acquire(self, s3_key: str, etag: str | None, callback_id: str) -> Claim | Busy | None:
+        """Claim the job; :class:`Busy` when another worker holds a live claim on it; None when another
+        worker won a race for it at this very moment."""
         key = self.key_for(s3_key, etag)
         body = self._body(s3_key, callback_id)
         created = self._put(key, body, IfNoneMatch="*")
@@ -68,7 +90,7 @@ class S3JobClaims:
             return self._put(key, body, IfMatch=etag_now)  # our own claim (a redelivery to this worker)
         if float(holder.get("expires_at", 0)) > self._clock():
             log.info("job %s is being transcribed by %s: leaving it to that worker", s3_key, holder.get("owner"))
-            return None
+            return Busy(str(holder.get("owner", "")), str(holder.get("callback_id", "")))
         log.warning("taking over the stale claim of %s on %s", holder.get("owner"), s3_key)
         return self._put(key, body, IfMatch=etag_now)
 
@@ -79,7 +101,7 @@ class S3JobClaims:
     def release(self, claim: Claim) -> None:
         """Delete the claim if it is still ours (a failed delete only leaves it to expire)."""
         current = self._read(claim.key)
-        if current is None or current[0] != claim.etag:
+        if current is None or current[1].get("owner") != self.owner:
             return
         try:
             self._client.delete_object(Bucket=self.bucket, Key=claim.key)

@@ -94,6 +94,7 @@ def build_poller(env: WorkerEnv, *, sqs_client: Any, s3_client: Any, lambda_clie
     """Wire the poller from validated settings and injected boto3 clients (no globals)."""
     from podwhisperer.runtime.adapters.storage import S3ObjectStore
     from podwhisperer.worker.callbacks import CallbackSender
+    from podwhisperer.worker.claims import S3JobClaims
     from podwhisperer.worker.job import TranscriptionJob
     from podwhisperer.worker.models import ModelCache, default_device
     from podwhisperer.worker.poller import Poller, PollerSettings
@@ -108,9 +109,21 @@ def build_poller(env: WorkerEnv, *, sqs_client: Any, s3_client: Any, lambda_clie
                               visibility_timeout_seconds=int(max(300, heartbeat * 5)),
                               heartbeat_interval_seconds=heartbeat, dead_letter_queue_url=env.dead_letter_queue_url,
                               max_receive_count=env.max_receive_count or env.config.worker.max_receive_count,
-                              job_timeout_minutes=env.config.transcription.job_timeout_minutes)
+                              job_timeout_minutes=env.config.transcription.job_timeout_minutes,
+                              callback_heartbeat_timeout_seconds=cfg.heartbeat_timeout_minutes * 60)
     protection = TaskProtection(env.ecs_agent_uri)
-    return Poller(sqs_client, job, CallbackSender(lambda_client), settings, protection=protection)
+    # An in-progress marker per upload: a worker that dies stops refreshing it, so it goes stale after a few beats.
+    claims = S3JobClaims(s3_client, env.bucket_name, env.config.storage.work_prefix, _worker_id(),
+                         ttl_seconds=heartbeat * 3)
+    return Poller(sqs_client, job, CallbackSender(lambda_client), settings, protection=protection, claims=claims)
+
+
+def _worker_id() -> str:
+    """Names this process in claims (the ECS task's host name, the pid, and a random part for restarts)."""
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 @app.command("run")

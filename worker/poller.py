@@ -16,7 +16,22 @@ Lifecycle of a job message:
   one long poll when idle).
 
 Malformed bodies are logged, their callback failed when an id can be read, copied to the dead-letter
-queue (found through the queue's ``RedrivePolicy``) and deleted: they never crash the loop.
+queue (found through the queue's ``RedrivePolicy``) and deleted: they never crash the loop. Any body
+the parser cannot read (100 kB of nested ``[`` included) counts as malformed.
+
+Before a job runs (issue 12):
+
+* its callback is checked with a heartbeat: one the pipeline has already closed (completed, timed
+  out, unknown) means nobody waits for this transcript, so the message is deleted unworked;
+* with ``claims`` (:mod:`podwhisperer.worker.claims`), the job is claimed: when another worker holds a
+  live claim on the same upload, a duplicate of its message (same callback) is deleted, since that
+  worker answers the callback, and a different job for the same upload is handed back for later (by
+  then the transcript exists and is reused).
+
+While a job runs, a heartbeat answered "closed", or heartbeats failing for longer than
+``callback_heartbeat_timeout_seconds`` (the pipeline has given up on the job by then), stop the
+worker: the message is released and the process exits rather than spending the GPU on a
+transcript nobody will receive (a running transcription cannot be cancelled from its thread).
 
 Warm-up messages (``{"type": "warmup", "until"?}``) keep the *service* up, not just this process: the
 autoscaler counts in-flight messages, so the worker holds the warm-up message in flight until its
@@ -42,9 +57,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from podwhisperer.worker.callbacks import CallbackDeliveryError, CallbackSender
+from podwhisperer.worker.callbacks import CallbackDeliveryError, CallbackOutcome, CallbackSender
+from podwhisperer.worker.claims import Busy, Claim, JobClaims
 from podwhisperer.worker.errors import PermanentJobError
 from podwhisperer.worker.job import JobResult
 from podwhisperer.worker.messages import JobMessage, MalformedMessageError, WarmupMessage, parse_message
@@ -73,6 +89,7 @@ class PollerSettings:
     max_receive_count: int | None = None  # None: read from the queue's RedrivePolicy
     dead_letter_queue_url: str | None = None  # None: read from the queue's RedrivePolicy
     job_timeout_minutes: float = 60.0  # how long scale-in protection may last for one job
+    callback_heartbeat_timeout_seconds: float | None = None  # the pipeline's heartbeat timeout, when known
 
 
 class ExitReason(enum.Enum):
@@ -106,7 +123,8 @@ class Poller:
     def __init__(self, sqs_client: Any, job: JobRunner, callbacks: CallbackSender, settings: PollerSettings, *,
                  monotonic: Callable[[], float] = time.monotonic,
                  utc_now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 protection: TaskProtection | None = None) -> None:
+                 protection: TaskProtection | None = None, claims: JobClaims | None = None) -> None:
+        self._claims = claims
         self._queue = QueueOps(sqs_client, settings.queue_url,
                                visibility_timeout_seconds=settings.visibility_timeout_seconds,
                                dead_letter_queue_url=settings.dead_letter_queue_url,
@@ -185,6 +203,9 @@ class Poller:
         except MalformedMessageError as exc:
             self._reject_malformed(message, exc)
             return
+        except Exception as exc:  # RecursionError on deep nesting, or anything else the parser trips on
+            self._reject_malformed(message, MalformedMessageError(f"unreadable message body ({type(exc).__name__})"))
+            return
         if isinstance(parsed, WarmupMessage):
             self._warmup.take(parsed, message)
             return
@@ -195,12 +216,22 @@ class Poller:
 
     def _process_job(self, message: JobMessage, receipt: str, receive_count: int) -> None:
         log.info("job %s (delivery %d)", message.s3_key, receive_count)
+        if self._callbacks.heartbeat(message.callback_id) in (CallbackOutcome.CLOSED, CallbackOutcome.NOT_FOUND):
+            log.warning("the pipeline no longer waits for %s (callback closed): deleting the job unworked",
+                        message.s3_key)
+            self._queue.delete(receipt)
+            return
+        claim = self._claim(message, receipt)
+        if claim is False:
+            return
         started = self._monotonic()
         self._protection.protect(self.settings.job_timeout_minutes)
         try:
-            job = self._run_with_heartbeats(message, receipt)
+            job = self._run_with_heartbeats(message, receipt, claim)
         finally:
             self._protection.release()
+            if claim is not None and self._claims is not None:
+                self._claims.release(claim)
         if job is None:  # stop requested mid-job: hand the message back at once, say nothing to the pipeline
             self._queue.release(receipt, 0)
             log.warning("released %s for another worker", message.s3_key)
@@ -214,22 +245,58 @@ class Poller:
             self._report_transient_failure(message, receipt, receive_count, job.error)
         self.jobs_done += 1
 
-    def _run_with_heartbeats(self, message: JobMessage, receipt: str) -> _JobThread | None:
+    def _claim(self, message: JobMessage, receipt: str) -> Claim | Literal[False] | None:
+        """This worker's claim on the job (None: no claims configured, or the claim store is unreachable and
+        the job runs unclaimed), or False when another worker has it and the message was dealt with."""
+        if self._claims is None:
+            return None
+        try:
+            claim = self._claims.acquire(message.s3_key, message.etag, message.callback_id)
+        except Exception as exc:  # better to risk a duplicate transcription than to stall every job
+            log.warning("could not claim %s, transcribing unclaimed: %s", message.s3_key, exc)
+            return None
+        if isinstance(claim, Claim):
+            return claim
+        if isinstance(claim, Busy) and claim.same_callback(message.callback_id):
+            log.info("%s is a duplicate of the job %s is running: deleted", message.s3_key, claim.owner)
+            self._queue.delete(receipt)
+        else:
+            log.info("%s is being transcribed by another worker: retrying in %d s", message.s3_key,
+                     self.settings.visibility_timeout_seconds)
+            self._queue.release(receipt, self.settings.visibility_timeout_seconds)
+        return False
+
+    def _run_with_heartbeats(self, message: JobMessage, receipt: str, claim: Claim | None) -> _JobThread | None:
         job = _JobThread(self._job, message)
         interval = self.settings.heartbeat_interval_seconds
         next_beat = self._monotonic() + interval
+        last_delivered = self._monotonic()
         while not job.done.wait(self.settings.job_check_interval_seconds):
             if self._stop.is_set():
                 return None
             self._warmup.tend(self._monotonic())
             if self._monotonic() >= next_beat:
-                self._heartbeat(message, receipt)
+                outcome = self._heartbeat(message, receipt)
+                if outcome is CallbackOutcome.DELIVERED:
+                    last_delivered = self._monotonic()
+                if self._pipeline_gave_up(outcome, self._monotonic() - last_delivered):
+                    self.request_stop(f"the pipeline no longer waits for {message.s3_key}")
+                    return None
+                if claim is not None and self._claims is not None:
+                    claim = self._claims.refresh(claim, message.s3_key, message.callback_id) or claim
                 next_beat = self._monotonic() + interval
         return job
 
-    def _heartbeat(self, message: JobMessage, receipt: str) -> None:
+    def _pipeline_gave_up(self, outcome: CallbackOutcome, silent_for: float) -> bool:
+        """True when the callback is closed, or heartbeats have failed for longer than the pipeline's timeout."""
+        if outcome in (CallbackOutcome.CLOSED, CallbackOutcome.NOT_FOUND):
+            return True
+        timeout = self.settings.callback_heartbeat_timeout_seconds
+        return outcome is CallbackOutcome.FAILED and timeout is not None and silent_for > timeout
+
+    def _heartbeat(self, message: JobMessage, receipt: str) -> CallbackOutcome:
         self._queue.extend(receipt, self.settings.visibility_timeout_seconds, message.s3_key)
-        self._callbacks.heartbeat(message.callback_id)
+        return self._callbacks.heartbeat(message.callback_id)
 
     def _report_success(self, message: JobMessage, receipt: str, result: JobResult) -> None:
         try:
