@@ -473,10 +473,13 @@ def test_identity_and_label_to_label_mappings_are_not_names() -> None:
     assert [r["reason"] for r in outcome.stats["ignored_speaker_mappings"]] == ["not-a-name"]
 
 
-def test_without_configured_speakers_any_name_is_accepted() -> None:
+def test_without_configured_speakers_no_name_is_accepted() -> None:
+    """Issue 12: with no list to check against, a model could name a speaker anything (markup, megabytes)."""
     client = FakeClient(converse_response({"speakers": {"SPEAKER_01": "Dr. Jane Roe"}}))
     outcome = refine_with_llm(two_speaker_transcript(), config(), [], client)
-    assert outcome.transcript.segments[1].speaker == "Dr. Jane Roe"
+    assert outcome.transcript.segments[1].speaker == "SPEAKER_01"
+    assert [r["reason"] for r in outcome.stats["ignored_speaker_mappings"]] == ["no-speakers-configured"]
+    assert '"speakers": always {}' in client.calls[0]["system"][0]["text"]
 
 
 def test_conflicting_chunk_mappings_resolved_by_majority() -> None:

@@ -55,6 +55,10 @@ class _AnswerModel(BaseModel):
     updates: list[_UpdateModel] = Field(default_factory=list)
 
 
+MAX_ANSWER_BYTES = 128 * 1024
+"""A longer answer is refused before parsing: no genuine correction of one chunk is that long, and a chunk's
+result must stay well inside the durable checkpoint's 256 KiB."""
+
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL | re.IGNORECASE)
 _TRUNCATED = frozenset({"max_tokens", "model_context_window_exceeded"})
 _FILTERED = frozenset({"guardrail_intervened", "content_filtered"})
@@ -68,7 +72,12 @@ def parse_response(response: Mapping[str, Any], chunk: LlmChunk) -> ParsedAnswer
                              "raise model_settings.max_tokens or lower chunk_max_words")
     if stop_reason in _FILTERED:
         raise LlmAnswerError("filtered", f"chunk {chunk.index}: the answer was blocked ({stop_reason})")
-    answer = _validated_answer(_json_object_text(response_text(response), chunk), chunk)
+    text = response_text(response)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_ANSWER_BYTES:
+        raise LlmAnswerError("too-large", f"chunk {chunk.index}: the answer is {size} bytes; at most "
+                             f"{MAX_ANSWER_BYTES} are read (a correction list is never that long)")
+    answer = _validated_answer(_json_object_text(text, chunk), chunk)
     speakers = {label: name for label, name in answer.speakers.items() if name is not None}
     return ParsedAnswer(speakers=speakers, updates=tuple(LineUpdate(u.idx, u.text) for u in answer.updates))
 

@@ -11,7 +11,11 @@ from podwhisperer.runtime.transcript import Segment, StepOutcome, Transcript, Wo
 from podwhisperer.runtime.transforms.llm.chunks import LlmChunk
 from podwhisperer.runtime.transforms.reconcile import is_empty_segment, reconcile_segment
 from podwhisperer.runtime.transforms.text import segment_words_text, text_to_words
-from podwhisperer.runtime.transforms.validator import validate_correction
+from podwhisperer.runtime.transforms.validator import speaker_name_verdict, validate_correction
+
+MAX_LISTED_SUGGESTIONS = 20
+"""Ignored suggestions listed in the stats, with their texts cut to :data:`MAX_QUOTED_CHARS`; the rest are counted."""
+MAX_QUOTED_CHARS = 200
 
 
 def apply_refinements(
@@ -41,8 +45,7 @@ def apply_refinements(
         "speakers_identified": len(mapping),
         "speaker_mapping": mapping,
         "updates": updates,
-        "ignored_suggestions": ignored,
-        "ignored_speaker_mappings": rejected_speakers,
+        **_ignored_summary(ignored, rejected_speakers),
         **_chunk_stats(ordered),
     }
     return StepOutcome(transcript.copy(segments=kept), stats)
@@ -76,7 +79,24 @@ def _apply_update(segments: list[Segment], chunk: LlmChunk, idx: int, text: str,
 
 
 def _suggestion(idx: int, original: str | None, corrected: str, reason: str) -> dict[str, Any]:
-    return {"idx": idx, "original_text": original, "corrected_text": corrected, "reason": reason}
+    return {"idx": idx, "original_text": original, "corrected_text": _quoted(corrected), "reason": reason}
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + f"… ({len(text)} characters)"
+
+
+def _ignored_summary(suggestions: list[dict[str, Any]], speakers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ignored suggestions and speaker names, summarised: a hostile answer cannot fill the stats with megabytes."""
+    return {
+        "ignored_suggestions": suggestions[:MAX_LISTED_SUGGESTIONS],
+        "ignored_speaker_mappings": speakers[:MAX_LISTED_SUGGESTIONS],
+        "ignored_counts": {
+            "suggestions": len(suggestions),
+            "speaker_mappings": len(speakers),
+            "by_reason": dict(Counter(str(entry["reason"]) for entry in suggestions + speakers)),
+        },
+    }
 
 
 def _chunk_stats(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -108,8 +128,8 @@ def merge_speaker_mappings(
         for label, name in result["speakers"].items():
             resolved, reason = _resolve_speaker(label, name, labels, known_names)
             if reason:
-                rejected.append({"chunk": int(result["chunk"]["index"]), "label": label, "name": name,
-                                 "reason": reason})
+                rejected.append({"chunk": int(result["chunk"]["index"]), "label": _quoted(label),
+                                 "name": _quoted(name), "reason": reason})
             elif resolved:
                 votes.setdefault(label, []).append(resolved)
     return {label: _majority(names) for label, names in votes.items()}, rejected
@@ -117,17 +137,17 @@ def merge_speaker_mappings(
 
 def _resolve_speaker(label: str, name: str, labels: set[str],
                      known_names: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """(name to use, None), (None, None) for "unknown", or (None, why it was rejected)."""
+    """(name to use, None), (None, None) for "unknown", or (None, why it was rejected).
+
+    Names come only from the configured speakers (:func:`speaker_name_verdict`)."""
     name = name.strip()
     if label not in labels:
         return None, "unknown-label"
     if name == label:
         return None, None
-    if not name or name in labels:
+    if name in labels:
         return None, "not-a-name"
-    if known_names and name.casefold() not in known_names:
-        return None, "unknown-name"
-    return known_names.get(name.casefold(), name), None
+    return speaker_name_verdict(name, known_names)
 
 
 def _majority(names: Sequence[str]) -> str:

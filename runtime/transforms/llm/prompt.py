@@ -84,14 +84,11 @@ def _speakers_section(cfg: LlmRefinementConfig, speakers: Sequence[Speaker]) -> 
 
 
 def _speaker_output_rule(cfg: LlmRefinementConfig, speakers: Sequence[Speaker]) -> str:
-    if not cfg.identify_speakers:
+    if not cfg.identify_speakers or not speakers:  # without a configured list no name is accepted (issue 12)
         return '- "speakers": always {}.\n'
-    if speakers:
-        return ('- "speakers": map a speaker label to one of the names under "Speakers", written exactly as listed, '
-                "only when the transcript makes it clear (an introduction, being addressed by name, the "
-                "descriptions). Leave out labels you cannot identify; never invent names.\n")
-    return ('- "speakers": map a speaker label to the person\'s name only when the transcript or the additional '
-            "context states it clearly (for example a self-introduction). Leave out labels you cannot identify.\n")
+    return ('- "speakers": map a speaker label to one of the names under "Speakers", written exactly as listed, '
+            "only when the transcript makes it clear (an introduction, being addressed by name, the "
+            "descriptions). Leave out labels you cannot identify; never invent names.\n")
 
 
 def transcript_line(transcript: Transcript, idx: int) -> str:
