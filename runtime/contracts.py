@@ -58,6 +58,12 @@ def normalize_etag(etag: str | None) -> str | None:
 
 DEFAULT_WARMUP = timedelta(minutes=30)
 
+EPISODE_SETTINGS = frozenset({"language", "initial_prompt", "hotwords", "min_speakers", "max_speakers", "num_speakers",
+                              "suppress_numerals", "vad_onset", "vad_offset", "align", "diarize"})
+"""The ``transcription`` settings a job's ``config_overrides`` may set for its episode. Nothing else: a message
+must not be able to move outputs (``storage``), point the worker at another secret (``hf_token_ssm_path``)
+or change fleet-wide choices (model, timeouts, limits)."""
+
 
 class MalformedMessageError(ValueError):
     """A body that is neither a job nor a warm-up; ``callback_id`` is set when one could be read."""
@@ -79,6 +85,21 @@ class JobMessage(_Message):
     callback_id: str = Field(min_length=1)
     etag: str | None = None
     config_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("config_overrides")
+    @classmethod
+    def _episode_settings_only(cls, value: dict[str, Any]) -> dict[str, Any]:
+        allowed = ", ".join(sorted(EPISODE_SETTINGS))
+        for section, settings in value.items():
+            if section != "transcription":
+                raise ValueError(f"'{section}' cannot be overridden per job; only transcription settings can "
+                                 f"({allowed})")
+            if not isinstance(settings, dict):
+                raise ValueError("'transcription' must be an object")
+            refused = sorted(set(settings) - EPISODE_SETTINGS)
+            if refused:
+                raise ValueError(f"transcription.{refused[0]} cannot be overridden per job (allowed: {allowed})")
+        return value
 
     def to_json(self) -> str:
         """The body the Lambda sends (sorted keys; no ``config_overrides`` when there are none)."""

@@ -752,3 +752,32 @@ def test_huge_llm_answer_is_refused_before_parsing_and_the_local_run_completes(t
     assert len(model.requests) == 2  # asked once more, then skipped
     refined = json.loads((tmp_path / "out/output/tone_refined_transcript.json").read_text())
     assert "xxxx" not in json.dumps(refined)
+
+
+@pytest.mark.parametrize(("overrides", "refused"), [
+    ({"storage": {"output_prefix": "../escape/"}}, "'storage' cannot be overridden per job"),
+    ({"transcription": {"hf_token_ssm_path": "/other/secret"}}, "transcription.hf_token_ssm_path cannot"),
+    ({"transcription": {"model": "/mnt/anything"}}, "transcription.model cannot"),
+    ({"llm_refinement": {"model_id": "x"}}, "'llm_refinement' cannot be overridden"),
+])
+def test_job_overrides_are_limited_to_per_episode_transcription_settings(queue: Aws, overrides: dict[str, object],
+                                                                         refused: str) -> None:
+    import json
+
+    from podwhisperer.worker.messages import JobMessage, MalformedMessageError, parse_message
+
+    body = {**job_body("input/ep.wav", "cb-o"), "config_overrides": overrides}
+    with pytest.raises(MalformedMessageError, match="config_overrides"):
+        parse_message(json.dumps(body))
+    ok = {**job_body("input/ep.wav", "cb-o"), "config_overrides": {"transcription": {"language": "de",
+                                                                                     "num_speakers": 2}}}
+    assert isinstance(parse_message(json.dumps(ok)), JobMessage)
+
+    queue.upload("input/ep.wav")
+    queue.send(body)
+    queue.poller(queue.job()).run()
+
+    [failure] = queue.shim.of_kind("fail")
+    assert refused in json.loads(failure["body"])["ErrorMessage"]
+    assert dead_letters(queue) and queue.messages_left() == 0
+    assert "Contents" not in queue.s3.list_objects_v2(Bucket=BUCKET, Prefix="output/")

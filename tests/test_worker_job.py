@@ -108,8 +108,8 @@ def test_changed_object_is_transcribed_with_a_note(bucket: FileObjectStore, tmp_
     ("input/notes.mp3", "text", {}, "not a readable audio or video file"),
     ("input/clip.mp4", "video", {}, "no audio stream"),
     ("input/empty.wav", "empty", {}, "empty"),
-    ("input/long.mp3", "long", {"transcription": {"max_audio_minutes": 2}}, "the limit is 2 min"),
-    ("input/a.wav", "tone", {"transcription": {"modle": "x"}}, "Invalid config_overrides: transcription.modle"),
+    ("input/long.mp3", "long", {}, "the limit is 2 min"),
+    ("input/a.wav", "tone", {"transcription": {"num_speakers": 0}}, "Invalid config_overrides: transcription.num_"),
     ("elsewhere/a.wav", "tone", {}, "not under the input prefix"),
 ])
 def test_bad_input_is_a_permanent_failure(bucket: FileObjectStore, tmp_path: Path, key: str, kind: str,
@@ -117,7 +117,8 @@ def test_bad_input_is_a_permanent_failure(bucket: FileObjectStore, tmp_path: Pat
     upload(bucket, tmp_path, key, kind)
     calls: list[str] = []
     with pytest.raises(PermanentJobError, match=problem):
-        make_job(bucket, tmp_path, calls).run(JobMessage(s3_key=key, callback_id="cb", config_overrides=overrides))
+        make_job(bucket, tmp_path, calls, PipelineConfig().with_overrides({"transcription": {"max_audio_minutes": 2}})
+                 ).run(JobMessage(s3_key=key, callback_id="cb", config_overrides=overrides))
     assert calls == [] and list((tmp_path / "scratch").iterdir()) == []
     assert not any(k.startswith("output/") for k in bucket.list(""))
 
