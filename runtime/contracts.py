@@ -58,11 +58,17 @@ def normalize_etag(etag: str | None) -> str | None:
 
 DEFAULT_WARMUP = timedelta(minutes=30)
 
-EPISODE_SETTINGS = frozenset({"language", "initial_prompt", "hotwords", "min_speakers", "max_speakers", "num_speakers",
-                              "suppress_numerals", "vad_onset", "vad_offset", "align", "diarize"})
-"""The ``transcription`` settings a job's ``config_overrides`` may set for its episode. Nothing else: a message
-must not be able to move outputs (``storage``), point the worker at another secret (``hf_token_ssm_path``)
-or change fleet-wide choices (model, timeouts, limits)."""
+EPISODE_SETTINGS: dict[str, frozenset[str] | None] = {
+    "transcription": frozenset({"language", "initial_prompt", "hotwords", "min_speakers", "max_speakers",
+                                "num_speakers", "suppress_numerals", "vad_onset", "vad_offset", "align", "diarize"}),
+    "episode": None,  # title, description: the whole section is per episode
+    "speakers": None,
+    "llm_refinement": frozenset({"additional_context"}),
+}
+"""What a job's ``config_overrides`` may set for its episode (section → keys; None: the whole section), the
+shape of the per-episode context the workflow sends. Nothing else: a message must not be able to move
+outputs (``storage``), point the worker at another secret (``hf_token_ssm_path``) or change fleet-wide
+choices (model, timeouts, limits)."""
 
 
 class MalformedMessageError(ValueError):
@@ -89,16 +95,19 @@ class JobMessage(_Message):
     @field_validator("config_overrides")
     @classmethod
     def _episode_settings_only(cls, value: dict[str, Any]) -> dict[str, Any]:
-        allowed = ", ".join(sorted(EPISODE_SETTINGS))
         for section, settings in value.items():
-            if section != "transcription":
-                raise ValueError(f"'{section}' cannot be overridden per job; only transcription settings can "
-                                 f"({allowed})")
+            if section not in EPISODE_SETTINGS:
+                raise ValueError(f"'{section}' cannot be overridden per job (per-episode sections: "
+                                 f"{', '.join(EPISODE_SETTINGS)})")
+            allowed = EPISODE_SETTINGS[section]
+            if allowed is None:
+                continue
             if not isinstance(settings, dict):
-                raise ValueError("'transcription' must be an object")
-            refused = sorted(set(settings) - EPISODE_SETTINGS)
+                raise ValueError(f"'{section}' must be an object")
+            refused = sorted(set(settings) - allowed)
             if refused:
-                raise ValueError(f"transcription.{refused[0]} cannot be overridden per job (allowed: {allowed})")
+                raise ValueError(f"{section}.{refused[0]} cannot be overridden per job (allowed: "
+                                 f"{', '.join(sorted(allowed))})")
         return value
 
     def to_json(self) -> str:
@@ -162,6 +171,8 @@ def _json_object(body: str | bytes | None) -> tuple[str, dict[str, Any]]:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessageError(f"message body is not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedMessageError("message body is nested too deeply to be a job") from None
     if not isinstance(data, dict):
         raise MalformedMessageError(f"message body must be a JSON object, got {type(data).__name__}")
     return text, data

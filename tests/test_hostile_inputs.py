@@ -758,9 +758,10 @@ def test_huge_llm_answer_is_refused_before_parsing_and_the_local_run_completes(t
     ({"storage": {"output_prefix": "../escape/"}}, "'storage' cannot be overridden per job"),
     ({"transcription": {"hf_token_ssm_path": "/other/secret"}}, "transcription.hf_token_ssm_path cannot"),
     ({"transcription": {"model": "/mnt/anything"}}, "transcription.model cannot"),
-    ({"llm_refinement": {"model_id": "x"}}, "'llm_refinement' cannot be overridden"),
+    ({"llm_refinement": {"model_id": "x"}}, "llm_refinement.model_id cannot be overridden"),
+    ({"worker": {"max_workers": 100}}, "'worker' cannot be overridden"),
 ])
-def test_job_overrides_are_limited_to_per_episode_transcription_settings(queue: Aws, overrides: dict[str, object],
+def test_job_overrides_are_limited_to_per_episode_settings(queue: Aws, overrides: dict[str, object],
                                                                          refused: str) -> None:
     import json
 
@@ -769,8 +770,9 @@ def test_job_overrides_are_limited_to_per_episode_transcription_settings(queue: 
     body = {**job_body("input/ep.wav", "cb-o"), "config_overrides": overrides}
     with pytest.raises(MalformedMessageError, match="config_overrides"):
         parse_message(json.dumps(body))
-    ok = {**job_body("input/ep.wav", "cb-o"), "config_overrides": {"transcription": {"language": "de",
-                                                                                     "num_speakers": 2}}}
+    episode = {"transcription": {"language": "de", "num_speakers": 2}, "episode": {"title": "Ep 1"},
+               "speakers": [{"name": "Ana"}], "llm_refinement": {"additional_context": "About Ep 1"}}
+    ok = {**job_body("input/ep.wav", "cb-o"), "config_overrides": episode}
     assert isinstance(parse_message(json.dumps(ok)), JobMessage)
 
     queue.upload("input/ep.wav")
@@ -781,3 +783,31 @@ def test_job_overrides_are_limited_to_per_episode_transcription_settings(queue: 
     assert refused in json.loads(failure["body"])["ErrorMessage"]
     assert dead_letters(queue) and queue.messages_left() == 0
     assert "Contents" not in queue.s3.list_objects_v2(Bucket=BUCKET, Prefix="output/")
+
+
+def test_truncated_upload_completes_with_a_warning_in_metadata_and_stats(tmp_path: Path) -> None:
+    """The worker: a cut-off mp3 is transcribed (what decodes) and says so in the raw transcript's notes, its
+    ``truncated`` metadata and the callback stats (which reach the completion event and the CLI)."""
+    from worker_helpers import fake_transcriber
+
+    from podwhisperer.runtime.adapters.storage import FileObjectStore
+    from podwhisperer.runtime.config import PipelineConfig
+    from podwhisperer.runtime.transcript import Transcript
+    from podwhisperer.worker.job import TranscriptionJob
+    from podwhisperer.worker.messages import JobMessage
+    from podwhisperer.worker.models import ModelCache
+
+    full = tmp_path / "full.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=13", "-ac", "1",
+                    str(full)], check=True, timeout=60)
+    store = FileObjectStore(tmp_path / "bucket")
+    store.put("input/ep.mp3", full.read_bytes()[:20_000])
+    job = TranscriptionJob(store, ModelCache(), PipelineConfig(), transcriber=fake_transcriber())  # decodes 2 s
+
+    result = job.run(JobMessage(s3_key="input/ep.mp3", callback_id="cb"))
+
+    [note] = [n for n in result.stats["notes"] if "truncated" in n]
+    assert note.startswith("The file looks truncated: it says it is 13 s long but only 2 s")
+    meta = Transcript.from_json(store.get(result.raw_transcript_key)).metadata
+    assert meta is not None and note in meta.notes
+    assert meta.extra["truncated"]["decoded_seconds"] == 2.0 and meta.extra["truncated"]["container_seconds"] > 12

@@ -27,7 +27,7 @@ from podwhisperer.runtime.contracts import CallbackResult, JobMessage, normalize
 from podwhisperer.runtime.cost import gpu_cost, worker_seconds
 from podwhisperer.runtime.keys import InputKeyError, output_keys
 from podwhisperer.runtime.transcript import Transcript, TranscriptError
-from podwhisperer.worker.audio import probe_audio
+from podwhisperer.worker.audio import probe_audio, truncation_note
 from podwhisperer.worker.errors import InvalidAudioError, PermanentJobError
 from podwhisperer.worker.models import Diarizer, ModelCache
 from podwhisperer.worker.speech import transcribe_file
@@ -135,12 +135,19 @@ class TranscriptionJob:
                                           diarizer=self.diarizer)
         meta = transcript.metadata
         assert meta is not None, "transcribe_file always sets metadata"
+        truncated = truncation_note(info.duration, meta.audio_duration)
+        if truncated:  # a warning, not a failure: see truncation_note
+            log.warning("%s: %s", s3_key, truncated)
+            notes = [*notes, truncated]
         # the per-episode context (merged over the config as job overrides) is recorded with the transcript
         context = {"episode_context": dict(overrides)} if overrides else {}
         timings = timer.records() + meta.stage_timings
         meta = replace(meta.with_fingerprint(fingerprint, input_audio=info.to_dict(), **context,
                                              cost=gpu_cost(config, worker_seconds(timings), meta.device)),
                        stage_timings=timings, notes=notes + meta.notes)
+        if truncated:
+            meta = replace(meta, extra={**meta.extra, "truncated": {"container_seconds": info.duration,
+                                                                   "decoded_seconds": meta.audio_duration}})
         return transcript.copy(metadata=meta)
 
     def _download(self, s3_key: str, local: Path) -> None:
