@@ -24,7 +24,8 @@ Rules that make a crash at any point harmless:
   transcript are rendered into the work prefix first, then ``publish`` copies them out, the
   captions first and the refined transcript last, so a present refined transcript means its
   captions are complete. ``publish`` also refuses to overwrite the outputs of a newer upload of
-  the same key (the input's etag must still be ours).
+  the same key (the input's etag must still be ours), and publishes nothing for an input deleted
+  since it was transcribed (the producer withdrew it; the run ends ``superseded``, saying so).
 * Events cannot be made idempotent with a put, so each event step writes a marker object after
   ``PutEvents`` and skips when it exists: a crash between the two is the only way to get a
   duplicate (consumers can de-duplicate on ``detail.executionArn``).

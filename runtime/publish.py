@@ -69,10 +69,13 @@ def publication(config: PipelineConfig, outputs: OutputKeys, transcript: Transcr
 def publish(store: ObjectStore, source: Source, outputs: OutputKeys, final: Final, captions: Captions) -> Published:
     """Copy work objects to their final names: captions first, the refined transcript last.
 
-    Refuses (``superseded``) when a newer upload of the same key exists, so its outputs are never overwritten.
+    Refuses (``superseded``) when a newer upload of the same key exists, so its outputs are never overwritten,
+    and when the input was deleted since it was transcribed (the producer withdrew it).
     """
     current = store.head(source["key"])
-    if source["etag"] and current is not None and normalize_etag(current.etag) != source["etag"]:
+    if current is None:
+        return {"superseded": True, "reason": "the input was deleted after transcription; outputs not published"}
+    if source["etag"] and normalize_etag(current.etag) != source["etag"]:
         return {"superseded": True, "reason": "a newer upload of the same key exists; not overwriting its outputs"}
     caption_keys: dict[str, str] = {}
     for name, work_key in sorted(captions["work_keys"].items()):

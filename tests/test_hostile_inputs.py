@@ -811,3 +811,25 @@ def test_truncated_upload_completes_with_a_warning_in_metadata_and_stats(tmp_pat
     meta = Transcript.from_json(store.get(result.raw_transcript_key)).metadata
     assert meta is not None and note in meta.notes
     assert meta.extra["truncated"]["decoded_seconds"] == 2.0 and meta.extra["truncated"]["container_seconds"] > 12
+
+
+def test_input_deleted_after_transcription_publishes_nothing(tmp_path: Path, tone: Path) -> None:
+    from hostile_child import fake_worker_job_runner
+
+    from podwhisperer.runtime.config import PipelineConfig
+    from podwhisperer.runtime.local.runner import LocalPipeline
+
+    config = PipelineConfig()
+
+    def transcribe_then_lose_the_input(job: object) -> dict[str, object]:
+        result: dict[str, object] = runner(job)
+        local.store.delete(job.s3_key)  # type: ignore[attr-defined]  # the producer deleted the upload meanwhile
+        return result
+
+    with LocalPipeline(tmp_path / "out", config, transcribe_then_lose_the_input) as local:
+        runner = fake_worker_job_runner(local.store, config)
+        run = local.transcribe(tone, timeout=120)
+
+    assert run.status == "superseded"
+    assert run.result["reason"] == "the input was deleted after transcription; outputs not published"
+    assert sorted(p.name for p in (tmp_path / "out/output").iterdir()) == ["tone_raw_transcript.json"]
