@@ -80,6 +80,7 @@ from podwhisperer.runtime.stage_steps import StageSteps
 from podwhisperer.runtime.stage_store import StageStore, chain_hash, summarize_stats
 from podwhisperer.runtime.step_results import Final, Published, RawSnapshot, Source, StagesResult, Transcribed
 from podwhisperer.runtime.transcript import TranscriptError
+from podwhisperer.runtime.transforms.replacements import ReplacementRuleTimeoutError
 from podwhisperer.runtime.upload import Upload, UploadEventError, parse_upload_event
 
 __all__ = ["CHECKPOINT_LIMIT_BYTES", "CallbackResultError", "CheckpointTooLargeError", "InputNotFoundError",
@@ -161,13 +162,14 @@ def run_pipeline(event: Mapping[str, Any], context: DurableContext, deps: Pipeli
 
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     TranscriptError, CheckpointTooLargeError, CallbackResultError, InputNotFoundError, LlmStepError,
-    EpisodeContextError, ChaptersStepError,
+    EpisodeContextError, ChaptersStepError, ReplacementRuleTimeoutError,
 )
 
 
 def never_retry(error: Exception) -> bool:
-    """Errors no retry can fix: bad data, a payload that will always be too big, or an LLM step that
-    already spent its own Bedrock retries (``LlmStepError``)."""
+    """Errors no retry can fix: bad data, a payload that will always be too big, a replacement rule that
+    backtracks catastrophically on this transcript, or an LLM step that already spent its own Bedrock
+    retries (``LlmStepError``)."""
     return isinstance(error, PERMANENT_ERRORS)
 
 

@@ -833,3 +833,33 @@ def test_input_deleted_after_transcription_publishes_nothing(tmp_path: Path, ton
     assert run.status == "superseded"
     assert run.result["reason"] == "the input was deleted after transcription; outputs not published"
     assert sorted(p.name for p in (tmp_path / "out/output").iterdir()) == ["tone_raw_transcript.json"]
+
+
+def test_runaway_rule_fails_the_replacements_step_at_once_naming_the_rule(tmp_path: Path, tone: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from podwhisperer.runtime.config import parse_config
+    from podwhisperer.runtime.keys import output_keys
+    from podwhisperer.runtime.local.runner import LocalPipeline
+    from podwhisperer.runtime.transforms import replacements
+
+    monkeypatch.setattr(replacements, "RULE_TIME_LIMIT_SECONDS", 0.2)
+    config = parse_config({"replacement_rules": [{"type": "regex", "search": "(x|xx)+y", "replacement": "z"}]})
+
+    def xs_job(job: object) -> dict[str, object]:
+        key = output_keys(job.s3_key, config.storage).raw_transcript  # type: ignore[attr-defined]
+        word = {"word": "x" * 70, "start": 0.1, "end": 1.0, "score": 0.9, "speaker": "SPEAKER_00"}
+        raw = {"segments": [{"start": 0.1, "end": 1.0, "text": word["word"], "words": [word]}],
+               "podwhisperer": {"source_key": job.s3_key, "source_etag": job.etag}}  # type: ignore[attr-defined]
+        local.store.put(key, json.dumps(raw).encode())
+        return {"raw_transcript_key": key, "stats": {}}
+
+    started = time.monotonic()
+    with LocalPipeline(tmp_path / "out", config, xs_job) as local:
+        run = local.transcribe(tone, timeout=120)
+
+    assert run.status == "failed" and time.monotonic() - started < 30
+    assert run.error is not None and "replacement_rules[0] (r'(x|xx)+y'->z) ran for more than 0.2 s" in run.error
+    events = [json.loads(line) for line in (tmp_path / "out/.podwhisperer/events.jsonl").read_text().splitlines()]
+    assert events[-1]["detail"]["failedStep"] == "replacements"
