@@ -50,7 +50,8 @@ LIST_EXAMPLES = {
 #   model_settings: {max_tokens: 8192, temperature: 0.2, top_p: null, stop_sequences: [],
 #                    additional_model_request_fields: {}}
 #   suggestion_validation: {enabled: true, max_word_change_ratio: 0.4, max_normalized_edit_distance: 0.5,
-#                           max_consecutive_changes: 3, min_words_for_ratio_check: 5}""",
+#                           max_consecutive_changes: 3, min_words_for_ratio_check: 5,
+#                           max_changed_words: 6, max_inserted_words: 1}""",
 }
 
 
