@@ -379,7 +379,9 @@ def test_transient_s3_error_is_retried_then_succeeds(aws: Aws) -> None:
     assert aws.poller(job, heartbeat_interval_seconds=30).run() is ExitReason.IDLE
     assert answers(aws, "cb-flaky") == ["succeed"]
     assert aws.messages_left() == 0 and aws.messages_left(aws.dlq_url) == 0
-    assert [c["VisibilityTimeout"] for c in aws.sqs.named("change_message_visibility")] == [0]  # released once
+    visibility = [c["VisibilityTimeout"] for c in aws.sqs.named("change_message_visibility")]
+    releases = [seconds for seconds in visibility if seconds != 30]
+    assert releases == [0]  # released once (30 s: heartbeats extending a slow attempt, on a loaded machine)
 
 
 def test_transient_errors_until_max_receives_fail_the_callback_and_dead_letter(aws: Aws) -> None:
