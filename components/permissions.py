@@ -86,6 +86,9 @@ def task_statements(config: PipelineConfig, t: Targets, ctx: AwsContext, *, func
         statement("ReadWriteRawTranscripts", ["s3:GetObject", "s3:PutObject"], [raw_transcripts]),
         statement("ListOwnPrefixes", ["s3:ListBucket"], [t.bucket_arn],
                   list_prefixes(storage.input_prefix, storage.output_prefix)),
+        # In-progress markers (worker/claims.py): one worker transcribes an upload at a time.
+        statement("ClaimJobs", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                  [objects(t.bucket_arn, f"{storage.work_prefix}claims/")]),
         statement("ConsumeJobs", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                   "sqs:GetQueueAttributes"], [t.queue_arn]),
         # A malformed job body can never succeed: the worker moves it to the DLQ at once (finding the DLQ's

@@ -131,6 +131,7 @@ def test_worker_roles_are_scoped(default: RecordingMocks) -> None:
         "lambda:SendDurableExecutionCallbackHeartbeat"}
     assert task["ReadUploads"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/input/*"]
     assert task["ReadWriteRawTranscripts"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/output/*_raw_transcript.json"]
+    assert task["ClaimJobs"]["Resource"] == ["arn:aws:s3:::pod-media-bucket/work/claims/*"]
     assert "sqs:ReceiveMessage" in task["ConsumeJobs"]["Action"]
     assert task["ConsumeJobs"]["Resource"] == ["arn:aws:sqs:us-east-2:123456789012:pod-jobs"]
     assert task["DeadLetterMalformedJobs"]["Action"] == ["sqs:GetQueueUrl", "sqs:SendMessage"]
