@@ -55,10 +55,15 @@ def fill_timing_gaps(transcript: Transcript, cfg: TimingGapsConfig) -> StepOutco
     segments: list[Segment] = []
     words_filled = touched = retimed = bad_words = bad_segments = 0
     for segment in transcript.segments:
-        inside, out_words = _within_audio(segment, end)
-        bad_words += out_words
-        bad_segments += int((inside.start, inside.end) != (segment.start, segment.end))
-        result, filled = _fill_segment(inside) if cfg.enabled else (inside, 0)
+        span = _timed_span(segment.words) if segment.words else None  # computed once: this runs over every word
+        if _inside(segment, span, end):
+            inside = segment
+        else:
+            inside, out_words = _within_audio(segment, end)
+            bad_words += out_words
+            bad_segments += int((inside.start, inside.end) != (segment.start, segment.end))
+            span = _timed_span(inside.words) if inside.words else None
+        result, filled = _fill_segment(inside, span) if cfg.enabled else (inside, 0)
         words_filled += filled
         touched += int(filled > 0)
         retimed += int((result.start, result.end) != (inside.start, inside.end))
@@ -79,13 +84,22 @@ def audio_end(transcript: Transcript) -> float:
     return MAX_AUDIO_SECONDS
 
 
+def _inside(segment: Segment, span: tuple[float, float] | None, end: float) -> bool:
+    """True when every time of the segment is inside ``[0, end]`` (NaN and infinities fail the comparisons).
+
+    The usual case is decided from the timed span alone; a segment with untimed words checks its
+    timed values with builtins."""
+    if not (0.0 <= segment.start <= end and 0.0 <= segment.end <= end):
+        return False
+    if span is not None:
+        return span[0] >= 0.0 and span[1] <= end
+    times = [t for word in segment.words or () for t in (word.start, word.end) if t is not None]
+    return not times or (min(times) >= 0.0 and max(times) <= end and math.isfinite(sum(times)))
+
+
 def _within_audio(segment: Segment, end: float) -> tuple[Segment, int]:
-    """The segment with its times inside ``[0, end]`` (itself when they are) and how many words lost theirs."""
+    """The segment with its times inside ``[0, end]`` and how many words lost theirs."""
     words = segment.words or []
-    times = [t for word in words for t in (word.start, word.end) if t is not None]
-    if (math.isfinite(sum(times, segment.start + segment.end)) and min(times, default=0.0) >= 0.0
-            and max(times, default=0.0) <= end and 0.0 <= segment.start <= end and 0.0 <= segment.end <= end):
-        return segment, 0  # the usual case, checked with builtins: this runs over every word
     kept: list[Word] = []
     out = 0
     for word in words:
@@ -115,12 +129,13 @@ def _clamped(value: float, end: float, fallback: float) -> float:
     return min(max(value, 0.0), end)
 
 
-def _fill_segment(segment: Segment) -> tuple[Segment, int]:
-    """The segment with every word timed and its bounds fitted to them (itself when nothing changes)."""
+def _fill_segment(segment: Segment, span: tuple[float, float] | None) -> tuple[Segment, int]:
+    """The segment with every word timed and its bounds fitted to them (itself when nothing changes).
+
+    ``span``: the segment's :func:`_timed_span`, already computed by the caller."""
     if not segment.words:
         return segment, 0
     words, filled = segment.words, 0
-    span = _timed_span(words)
     if span is None:
         words, filled = _fill_words(segment, words)
         span = _timed_span(words)
