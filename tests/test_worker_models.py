@@ -81,7 +81,7 @@ def test_compute_type_and_batch_size_defaults(device: str, configured: str, expe
 
 
 def test_missing_diarization_model_without_token_is_unavailable_fast_and_remembered() -> None:
-    cache = ModelCache()
+    cache = ModelCache(offline_diarization=False)  # with the fallback: tests/test_offline_diarization.py
     cfg = TranscriptionConfig()
     first = cache.diarizer(cfg)
     assert isinstance(first, Unavailable) and "no Hugging Face token" in first.reason
@@ -117,8 +117,16 @@ def test_missing_alignment_model_is_unavailable_and_remembered() -> None:
 def test_download_plan_orders_and_deduplicates() -> None:
     steps = download_models.plan("large-v3-turbo", ["en", "de", "en"], "pyannote/x", have_token=True)
     assert [(s.kind, s.name) for s in steps] == [("whisper", "large-v3-turbo"), ("align", "en"), ("align", "de"),
-                                                 ("nltk", "punkt_tab"), ("diarization", "pyannote/x")]
-    assert [s.kind for s in download_models.plan("m", [], "pyannote/x", have_token=False)] == ["whisper"]
+                                                 ("nltk", "punkt_tab"), ("diarization", "pyannote/x"),
+                                                 ("speaker-embeddings", "resemblyzer")]
+    assert [s.kind for s in download_models.plan("m", [], "pyannote/x", have_token=False)] == [
+        "whisper", "speaker-embeddings"]
+
+
+def test_the_offline_diarizer_weights_check_passes_here_and_names_the_package_when_missing() -> None:
+    download_models.fetch(download_models.Download("speaker-embeddings", "resemblyzer"), None)
+    with pytest.raises(RuntimeError, match="install no_such_weights_package"):
+        download_models.fetch(download_models.Download("speaker-embeddings", "no_such_weights_package"), None)
 
 
 def test_token_comes_from_the_secret_file_and_is_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

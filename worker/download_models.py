@@ -9,8 +9,10 @@
 * the pyannote diarization pipeline (``--diarization-model``), a gated model: it needs a Hugging Face
   token, read from a file (the BuildKit secret mount) and never printed, stored or put in the environment.
 
-Without a token the diarization model is skipped with a warning (the worker then skips diarization and
-says so in each transcript) unless ``--require-diarization`` is given.
+Without a token the diarization model is skipped with a warning (the worker then diarizes with the
+offline fallback, Resemblyzer voice embeddings + clustering, and says so in each transcript) unless
+``--require-diarization`` is given. The fallback's weights come with the ``resemblyzer`` wheel, so there is
+nothing to download for it: the ``speaker-embeddings`` step only checks that they load.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ DEFAULT_TOKEN_FILES = ("/run/secrets/hf_token", "/run/secrets/HF_TOKEN")
 
 @dataclass(frozen=True, slots=True)
 class Download:
-    kind: str  # "whisper", "align", "nltk" or "diarization"
+    kind: str  # "whisper", "align", "nltk", "diarization" or "speaker-embeddings"
     name: str
 
 
@@ -42,6 +44,7 @@ def plan(model: str, languages: Sequence[str], diarization_model: str | None, ha
         steps.append(Download("nltk", "punkt_tab"))
     if diarization_model and have_token:
         steps.append(Download("diarization", diarization_model))
+    steps.append(Download("speaker-embeddings", "resemblyzer"))  # the offline fallback: checked, never fetched
     return steps
 
 
@@ -77,6 +80,15 @@ def fetch(step: Download, token: str | None) -> None:
 
         DiarizationPipeline(model_name=step.name, token=token, device="cpu")  # loading pulls every file it needs
         log.info("diarization pipeline %s cached", step.name)
+    elif step.kind == "speaker-embeddings":
+        # standard library only: this script runs before the podwhisperer package is installed in the image
+        import importlib.util
+
+        spec = importlib.util.find_spec(step.name)
+        weights = Path(next(iter(spec.submodule_search_locations or []), "")) / "pretrained.pt" if spec else None
+        if weights is None or not weights.is_file():
+            raise RuntimeError(f"the offline diarizer's weights are missing: install {step.name} (see the Dockerfile)")
+        log.info("offline diarizer weights present: %s", weights)
     else:
         raise ValueError(f"unknown download kind {step.kind!r}")
 
@@ -101,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.require_diarization:
             log.error("no Hugging Face token: pass it as the BuildKit secret hf_token (or HF_TOKEN)")
             return 2
-        log.warning("no Hugging Face token: the diarization model is not baked; the worker will skip diarization")
+        log.warning("no Hugging Face token: the pyannote model is not baked; the worker will use the offline diarizer")
     languages = [code.strip() for code in args.languages.split(",") if code.strip()]
     steps = plan(args.model, languages, args.diarization_model, have_token=token is not None)
     for step in steps:

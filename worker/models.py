@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PACKAGED_MODEL_NAME = "tiny.en"
 DEFAULT_MODEL_NAME: str = TranscriptionConfig.model_fields["model"].default
+DIARIZER_LABEL = "resemblyzer-spectral"  # the offline diarizer's name in metadata (its module says the same)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +124,20 @@ class Diarizer(Protocol):
     """Audio (16 kHz mono float32) → a pandas DataFrame with ``start``, ``end`` and ``speaker`` columns.
 
     ``whisperx.diarize.DiarizationPipeline`` has this shape; tests inject turns from an RTTM file.
+    An optional ``name`` attribute names the diarizer in the metadata (:func:`diarizer_name`).
     """
 
     def __call__(self, audio: Any, *, num_speakers: int | None = None, min_speakers: int | None = None,
                  max_speakers: int | None = None) -> Any: ...
+
+
+def diarizer_name(diarizer: Any) -> str:
+    """What the metadata calls ``diarizer``: its ``name``, ``pyannote`` for whisperx's pipeline, else its type."""
+    name = getattr(diarizer, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    kind = type(diarizer).__name__
+    return "pyannote" if kind == "DiarizationPipeline" else kind
 
 
 @dataclass(slots=True)
@@ -162,7 +173,8 @@ class ModelCache:
     def __init__(self, device: str = "cpu", compute_type: str | None = None, *, threads: int | None = None,
                  hf_token: str | None = None, download_root: str | None = None,
                  allow_fallback: bool | None = None, align_models: dict[str, str] | None = None,
-                 diarizer_factory: Callable[[TranscriptionConfig], Diarizer] | None = None) -> None:
+                 diarizer_factory: Callable[[TranscriptionConfig], Diarizer] | None = None,
+                 offline_diarization: bool = True) -> None:
         self.device = device
         self.compute_type = compute_type
         self.threads = threads or ((os.cpu_count() or 4) if device == "cpu" else 4)
@@ -171,6 +183,8 @@ class ModelCache:
         self.allow_fallback = allow_fallback
         self.align_models = dict(align_models or {})  # language → wav2vec2 name or folder (else whisperx's default)
         self._diarizer_factory = diarizer_factory
+        self.offline_diarization = offline_diarization  # fall back to voice embeddings when pyannote is missing
+        self._diarizer_notes: dict[str, tuple[str, ...]] = {}
         self._lock = threading.RLock()
         self._whisper: dict[tuple[str, str], WhisperHandle] = {}
         self._vad: dict[tuple[float, float], Any] = {}
@@ -255,13 +269,44 @@ class ModelCache:
         return AlignModel(model, metadata)
 
     def diarizer(self, cfg: TranscriptionConfig) -> Diarizer | Unavailable:
-        """The diarization pipeline named by ``cfg.diarization_model``, or why there is none (remembered)."""
+        """pyannote's pipeline named by ``cfg.diarization_model``; without it the offline embedding diarizer.
+
+        Remembered per model name. When the fallback is used, :meth:`diarizer_notes` says why.
+        """
         with self._lock:
             if cfg.diarization_model not in self._diarizers:
                 self._diarizers[cfg.diarization_model] = self._load_diarizer(cfg)
             return self._diarizers[cfg.diarization_model]
 
+    def diarizer_notes(self, cfg: TranscriptionConfig) -> tuple[str, ...]:
+        """Why the diarizer for ``cfg`` is not pyannote (empty when it is, or when none was loaded)."""
+        return self._diarizer_notes.get(cfg.diarization_model, ())
+
     def _load_diarizer(self, cfg: TranscriptionConfig) -> Diarizer | Unavailable:
+        found = self._load_pyannote(cfg)
+        if not isinstance(found, Unavailable) or not self.offline_diarization:
+            return found
+        offline = self._load_offline_diarizer()
+        if isinstance(offline, Unavailable):
+            return Unavailable(f"{found.reason}; the offline fallback is unavailable too ({offline.reason})")
+        note = (f"pyannote diarization unavailable ({found.reason.split('; speakers')[0]}); speakers come from the "
+                f"offline diarizer {DIARIZER_LABEL} (voice embeddings + clustering), which is less accurate")
+        log.info(note)
+        self._diarizer_notes[cfg.diarization_model] = (note,)
+        return offline
+
+    def _load_offline_diarizer(self) -> Diarizer | Unavailable:
+        try:
+            from podwhisperer.worker.offline_diarization import EmbeddingDiarizer
+            from podwhisperer.worker.voice_encoder import VoiceEncoder
+
+            return EmbeddingDiarizer(VoiceEncoder(self.device))
+        except Exception as exc:  # resemblyzer (the weights) or scikit-learn not installed, unreadable weights
+            reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.warning("offline diarizer unavailable: %s", reason)
+            return Unavailable(reason)
+
+    def _load_pyannote(self, cfg: TranscriptionConfig) -> Diarizer | Unavailable:
         if self._diarizer_factory is None and not self._diarization_model_obtainable(cfg.diarization_model):
             reason = (f"diarization model {cfg.diarization_model!r} is not a local folder, not in the Hugging Face "
                       "cache, and no Hugging Face token is set (it is a gated model); speakers were not assigned")

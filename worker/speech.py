@@ -22,7 +22,7 @@ from typing import Any
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.runtime.transcript import RawMetadata, Transcript
 from podwhisperer.worker.errors import InvalidAudioError
-from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle
+from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle, diarizer_name
 from podwhisperer.worker.timing import StageTimer
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class _SpeechRun:
     notes: list[str] = field(default_factory=list)
     word_timing: str | None = None  # "wav2vec2", "whisper" or None (no words)
     diarized: bool = False
+    diarizer: str | None = None  # which diarizer ran: "pyannote", "resemblyzer-spectral", ...
 
 
 def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCache, *, source_key: str,
@@ -166,7 +167,9 @@ def _diarize(run: _SpeechRun, result: dict[str, Any], audio: Any, diarizer: Diar
             run.notes.append(found.reason)
             run.timer.skipped("diarize", "no diarization model")
             return result
+        run.notes.extend(run.models.diarizer_notes(run.cfg))
         diarizer = found
+    run.diarizer = diarizer_name(diarizer)
     with run.timer.stage("diarize"):
         turns = diarizer(audio, **_speaker_bounds(run.cfg))
     return _assign_speakers(run, result, turns)
@@ -194,7 +197,8 @@ def _metadata(run: _SpeechRun, handle: WhisperHandle, source_key: str, etag: str
               duration: float) -> RawMetadata:
     extra = {"word_timing": run.word_timing, "compute_type": handle.compute_type,
              "batch_size": run.models.batch_size_for(run.cfg) if run.word_timing != "whisper" else 1,
-             "model_path": handle.source.path, "requested_model": handle.source.requested}
+             "model_path": handle.source.path, "requested_model": handle.source.requested,
+             "diarizer": run.diarizer}
     return RawMetadata(source_key=source_key, source_etag=etag, model=handle.source.display_name, language=language,
                        audio_duration=round(duration, 3), aligned=run.word_timing == "wav2vec2",
                        diarized=run.diarized, device=run.models.device, stage_timings=run.timer.records(),
