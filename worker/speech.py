@@ -1,8 +1,13 @@
 """The WhisperX stages for one audio file, as a short pipeline of named, timed stages.
 
-``load_audio → load_whisper_model → detect_language → load_align_model → transcribe → align →
+``load_audio → vad → load_whisper_model → detect_language → load_align_model → transcribe → align →
 load_diarization_model → diarize → assign_speakers``; every stage is recorded in the metadata
 (``success``, ``skipped`` with a reason, or ``error``).
+
+Memory stays flat in episode length: the audio is decoded to a PCM file and read a block at a time
+(:mod:`~podwhisperer.worker.audio_stream`); VAD runs block by block; transcription and alignment run
+on blocks of at most five minutes cut in pauses (:mod:`~podwhisperer.worker.blocks`); the offline
+diarizer embeds one speech region at a time. Only pyannote's pipeline still gets the whole recording.
 
 Word timings come from wav2vec2 alignment (``whisperx.align``) when an alignment model exists for
 the language. When none does (offline, or an unsupported language), the transcription stage
@@ -15,15 +20,18 @@ inside the functions because importing it costs seconds.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.runtime.transcript import RawMetadata, Transcript
-from podwhisperer.worker.errors import InvalidAudioError
+from podwhisperer.worker.audio_stream import PcmFile, as_array, decode_to_pcm
+from podwhisperer.worker.blocks import Block, plan_blocks, segments_in, shift_times
 from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle, diarizer_name
 from podwhisperer.worker.timing import StageTimer
+from podwhisperer.worker.vad import Region, speech_regions
 
 log = logging.getLogger(__name__)
 
@@ -49,35 +57,26 @@ def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCac
                     etag: str | None, diarizer: Diarizer | None = None) -> Transcript:
     """Run every stage on ``audio_path``; return the raw transcript with its :class:`RawMetadata`."""
     run = _SpeechRun(cfg, models)
-    audio = _load_audio(run, audio_path)
-    with run.timer.stage("load_whisper_model"):
-        handle = models.whisper(cfg)
-    run.notes.extend(handle.source.notes)
-    language = _choose_language(run, handle, audio)
-    align_model = _load_align_model(run, language)
-    result = _transcribe(run, handle, audio, language, align_model)
-    if isinstance(align_model, AlignModel) and result["segments"]:
-        result = _align(run, result, align_model, audio)
-    result = _diarize(run, result, audio, diarizer)
-    metadata = _metadata(run, handle, source_key, etag, language, len(audio) / SAMPLE_RATE)
+    with tempfile.TemporaryDirectory(prefix="podwhisperer-pcm-") as temp:
+        with run.timer.stage("load_audio"):
+            audio = decode_to_pcm(audio_path, Path(temp) / "audio.f32")  # ffmpeg → 16 kHz mono float32 on disk
+        with run.timer.stage("vad"):
+            regions = speech_regions(audio, threshold=cfg.vad_onset, neg_threshold=cfg.vad_offset)
+        blocks = plan_blocks(regions, len(audio))
+        with run.timer.stage("load_whisper_model"):
+            handle = models.whisper(cfg)
+        run.notes.extend(handle.source.notes)
+        language = _choose_language(run, handle, audio, regions)
+        align_model = _load_align_model(run, language)
+        result = _transcribe(run, handle, audio, blocks, language, align_model)
+        if isinstance(align_model, AlignModel) and result["segments"]:
+            result = _align(run, result, align_model, audio, blocks)
+        result = _diarize(run, result, audio, diarizer)
+        metadata = _metadata(run, handle, source_key, etag, language, len(audio) / SAMPLE_RATE)
     return _to_transcript(result, metadata)
 
 
-def _load_audio(run: _SpeechRun, audio_path: Path) -> Any:
-    import whisperx
-
-    with run.timer.stage("load_audio"):
-        try:
-            audio = whisperx.load_audio(str(audio_path))  # ffmpeg → 16 kHz mono float32; no separate WAV step
-        except RuntimeError as exc:  # ffmpeg ran and failed: the file is corrupt (a missing ffmpeg is OSError)
-            detail = (str(exc).strip().splitlines() or ["no details"])[-1][:300]
-            raise InvalidAudioError(f"The audio could not be decoded (ffmpeg: {detail}).") from exc
-    if len(audio) == 0:
-        raise InvalidAudioError("The audio is empty (it decodes to no samples).")
-    return audio
-
-
-def _choose_language(run: _SpeechRun, handle: WhisperHandle, audio: Any) -> str:
+def _choose_language(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, regions: list[Region]) -> str:
     wanted = run.cfg.language
     if not handle.multilingual:
         if wanted not in (None, "en"):
@@ -88,7 +87,7 @@ def _choose_language(run: _SpeechRun, handle: WhisperHandle, audio: Any) -> str:
         run.timer.skipped("detect_language", "language fixed by the configuration")
         return wanted
     with run.timer.stage("detect_language"):
-        language, probability, _ = handle.model.detect_language(audio=audio)
+        language, probability, _ = handle.model.detect_language(audio=audio[0:30 * SAMPLE_RATE])
     run.notes.append(f"Detected language {language!r} (probability {probability:.2f}).")
     return str(language)
 
@@ -104,17 +103,24 @@ def _load_align_model(run: _SpeechRun, language: str) -> AlignModel | Unavailabl
     return align_model
 
 
-def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: Any, language: str,
+def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, blocks: list[Block], language: str,
                 align_model: AlignModel | Unavailable | None) -> dict[str, Any]:
-    if isinstance(align_model, Unavailable):
-        with run.timer.stage("transcribe"):
-            run.word_timing = "whisper"
-            return _transcribe_sequential_with_words(handle, run.cfg, audio, language)
+    """Each block in turn (bounded memory); segment and word times are moved to recording time."""
+    sequential = isinstance(align_model, Unavailable)
+    if sequential:
+        run.word_timing = "whisper"
+    segments: list[dict[str, Any]] = []
     with run.timer.stage("transcribe"):
-        pipeline = run.models.batched_pipeline(handle, run.cfg, language)
-        result: dict[str, Any] = pipeline.transcribe(audio, batch_size=run.models.batch_size_for(run.cfg),
-                                                     language=language)
-    return {"segments": result["segments"], "language": result.get("language", language)}
+        pipeline = None if sequential else run.models.batched_pipeline(handle, run.cfg, language)
+        for block in blocks:
+            samples = audio[block.start:block.end]
+            if pipeline is None:
+                found = _transcribe_sequential_with_words(handle, run.cfg, samples, language)["segments"]
+            else:
+                found = pipeline.transcribe(samples, batch_size=run.models.batch_size_for(run.cfg),
+                                            language=language)["segments"]
+            segments += shift_times(found, block.offset_seconds)
+    return {"segments": segments, "language": language}
 
 
 def _transcribe_sequential_with_words(handle: WhisperHandle, cfg: TranscriptionConfig, audio: Any,
@@ -146,14 +152,22 @@ def _segment_dict(segment: Any) -> dict[str, Any]:
             "words": words, "avg_logprob": round(float(segment.avg_logprob), 4)}
 
 
-def _align(run: _SpeechRun, result: dict[str, Any], align_model: AlignModel, audio: Any) -> dict[str, Any]:
+def _align(run: _SpeechRun, result: dict[str, Any], align_model: AlignModel, audio: PcmFile,
+           blocks: list[Block]) -> dict[str, Any]:
     import whisperx
 
+    segments: list[dict[str, Any]] = []
     with run.timer.stage("align"):
-        aligned: dict[str, Any] = whisperx.align(result["segments"], align_model.model, align_model.metadata, audio,
-                                                 run.models.device, return_char_alignments=False)
+        for block in blocks:
+            inside = shift_times(segments_in(result["segments"], block), -block.offset_seconds)
+            if not inside:
+                continue
+            aligned: dict[str, Any] = whisperx.align(inside, align_model.model, align_model.metadata,
+                                                     audio[block.start:block.end], run.models.device,
+                                                     return_char_alignments=False)
+            segments += shift_times(aligned["segments"], block.offset_seconds)
     run.word_timing = "wav2vec2"
-    return {"segments": aligned["segments"], "language": result.get("language")}
+    return {"segments": segments, "language": result.get("language")}
 
 
 def _diarize(run: _SpeechRun, result: dict[str, Any], audio: Any, diarizer: Diarizer | None) -> dict[str, Any]:
@@ -171,7 +185,9 @@ def _diarize(run: _SpeechRun, result: dict[str, Any], audio: Any, diarizer: Diar
         diarizer = found
     run.diarizer = diarizer_name(diarizer)
     with run.timer.stage("diarize"):
-        turns = diarizer(audio, **_speaker_bounds(run.cfg))
+        # the offline diarizer reads the PCM file region by region; pyannote (and test fakes) get an array
+        streams = getattr(diarizer, "accepts_streamed_audio", False)
+        turns = diarizer(audio if streams else as_array(audio), **_speaker_bounds(run.cfg))
     return _assign_speakers(run, result, turns)
 
 
