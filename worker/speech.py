@@ -29,6 +29,7 @@ from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.runtime.transcript import RawMetadata, Transcript
 from podwhisperer.worker.audio_stream import PcmFile, as_array, decode_to_pcm
 from podwhisperer.worker.blocks import Block, plan_blocks, segments_in, shift_times
+from podwhisperer.worker.language import detect_language
 from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle, diarizer_name
 from podwhisperer.worker.timing import StageTimer
 from podwhisperer.worker.vad import Region, speech_regions
@@ -51,6 +52,7 @@ class _SpeechRun:
     word_timing: str | None = None  # "wav2vec2", "whisper" or None (no words)
     diarized: bool = False
     diarizer: str | None = None  # which diarizer ran: "pyannote", "resemblyzer-spectral", ...
+    language_detection: dict[str, Any] | None = None  # LanguageGuess.to_metadata() when detected
 
 
 def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCache, *, source_key: str,
@@ -87,9 +89,19 @@ def _choose_language(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, reg
         run.timer.skipped("detect_language", "language fixed by the configuration")
         return wanted
     with run.timer.stage("detect_language"):
-        language, probability, _ = handle.model.detect_language(audio=audio[0:30 * SAMPLE_RATE])
-    run.notes.append(f"Detected language {language!r} (probability {probability:.2f}).")
-    return str(language)
+        guess = detect_language(handle.model, audio, regions)
+    if guess is None:
+        run.notes.append("No speech found to detect the language from; assumed 'en'.")
+        run.language_detection = {"language": "en", "probability": 0.0, "windows": 0, "weak": True,
+                                  "reasons": ["no speech found"]}
+        return "en"
+    run.language_detection = guess.to_metadata()
+    note = (f"Detected language {guess.language!r} (probability {guess.probability:.2f}, "
+            f"{guess.windows} speech windows).")
+    if guess.weak:
+        note += f" Weak evidence: {'; '.join(guess.reasons)}. Set transcription.language to be sure."
+    run.notes.append(note)
+    return guess.language
 
 
 def _load_align_model(run: _SpeechRun, language: str) -> AlignModel | Unavailable | None:
@@ -214,7 +226,7 @@ def _metadata(run: _SpeechRun, handle: WhisperHandle, source_key: str, etag: str
     extra = {"word_timing": run.word_timing, "compute_type": handle.compute_type,
              "batch_size": run.models.batch_size_for(run.cfg) if run.word_timing != "whisper" else 1,
              "model_path": handle.source.path, "requested_model": handle.source.requested,
-             "diarizer": run.diarizer}
+             "diarizer": run.diarizer, "language_detection": run.language_detection}
     return RawMetadata(source_key=source_key, source_etag=etag, model=handle.source.display_name, language=language,
                        audio_duration=round(duration, 3), aligned=run.word_timing == "wav2vec2",
                        diarized=run.diarized, device=run.models.device, stage_timings=run.timer.records(),
