@@ -29,6 +29,7 @@ from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.runtime.transcript import RawMetadata, Transcript
 from podwhisperer.worker.audio_stream import PcmFile, as_array, decode_to_pcm
 from podwhisperer.worker.blocks import Block, plan_blocks, segments_in, shift_times
+from podwhisperer.worker.hallucination import SILENCE_THRESHOLD_SECONDS, filter_hallucinations
 from podwhisperer.worker.language import detect_language
 from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle, diarizer_name
 from podwhisperer.worker.timing import StageTimer
@@ -53,6 +54,8 @@ class _SpeechRun:
     diarized: bool = False
     diarizer: str | None = None  # which diarizer ran: "pyannote", "resemblyzer-spectral", ...
     language_detection: dict[str, Any] | None = None  # LanguageGuess.to_metadata() when detected
+    hallucinations: dict[str, int] = field(default_factory=dict)  # what filter_hallucinations dropped
+    blocks_without_speech: int = 0
 
 
 def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCache, *, source_key: str,
@@ -70,7 +73,11 @@ def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCac
         run.notes.extend(handle.source.notes)
         language = _choose_language(run, handle, audio, regions)
         align_model = _load_align_model(run, language)
-        result = _transcribe(run, handle, audio, blocks, language, align_model)
+        result = _transcribe(run, handle, audio, blocks, regions, language, align_model)
+        result["segments"], run.hallucinations = filter_hallucinations(result["segments"])
+        if run.hallucinations["words_dropped"]:
+            run.notes.append(f"Dropped {run.hallucinations['words_dropped']} words of likely invented text "
+                             f"(loops, repetitive or speech-less segments): {run.hallucinations}.")
         if isinstance(align_model, AlignModel) and result["segments"]:
             result = _align(run, result, align_model, audio, blocks)
         result = _diarize(run, result, audio, diarizer)
@@ -115,8 +122,8 @@ def _load_align_model(run: _SpeechRun, language: str) -> AlignModel | Unavailabl
     return align_model
 
 
-def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, blocks: list[Block], language: str,
-                align_model: AlignModel | Unavailable | None) -> dict[str, Any]:
+def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, blocks: list[Block], regions: list[Region],
+                language: str, align_model: AlignModel | Unavailable | None) -> dict[str, Any]:
     """Each block in turn (bounded memory); segment and word times are moved to recording time."""
     sequential = isinstance(align_model, Unavailable)
     if sequential:
@@ -125,6 +132,9 @@ def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, blocks: 
     with run.timer.stage("transcribe"):
         pipeline = None if sequential else run.models.batched_pipeline(handle, run.cfg, language)
         for block in blocks:
+            if not any(r.start < block.end and r.end > block.start for r in regions):
+                run.blocks_without_speech += 1  # VAD gate: Whisper never hears a block with no speech
+                continue
             samples = audio[block.start:block.end]
             if pipeline is None:
                 found = _transcribe_sequential_with_words(handle, run.cfg, samples, language)["segments"]
@@ -140,6 +150,7 @@ def _transcribe_sequential_with_words(handle: WhisperHandle, cfg: TranscriptionC
     """faster-whisper decoding with Whisper's word timestamps, in whisperx's result shape."""
     segments, _info = handle.model.transcribe(
         audio, language=language, beam_size=5, word_timestamps=True, condition_on_previous_text=False,
+        hallucination_silence_threshold=SILENCE_THRESHOLD_SECONDS,  # skip silences holding invented words
         vad_filter=True, vad_parameters={"threshold": cfg.vad_onset, "neg_threshold": cfg.vad_offset},
         initial_prompt=cfg.initial_prompt, hotwords=" ".join(cfg.hotwords) or None,
         suppress_tokens=_suppressed_tokens(handle, cfg, language))
@@ -161,7 +172,8 @@ def _segment_dict(segment: Any) -> dict[str, Any]:
     words = [{"word": w.word.strip(), "start": round(float(w.start), 3), "end": round(float(w.end), 3),
               "score": round(float(w.probability), 3)} for w in (segment.words or []) if w.word.strip()]
     return {"start": round(float(segment.start), 3), "end": round(float(segment.end), 3), "text": segment.text,
-            "words": words, "avg_logprob": round(float(segment.avg_logprob), 4)}
+            "words": words, "avg_logprob": round(float(segment.avg_logprob), 4),
+            "no_speech_prob": round(float(segment.no_speech_prob), 4)}
 
 
 def _align(run: _SpeechRun, result: dict[str, Any], align_model: AlignModel, audio: PcmFile,
@@ -226,7 +238,8 @@ def _metadata(run: _SpeechRun, handle: WhisperHandle, source_key: str, etag: str
     extra = {"word_timing": run.word_timing, "compute_type": handle.compute_type,
              "batch_size": run.models.batch_size_for(run.cfg) if run.word_timing != "whisper" else 1,
              "model_path": handle.source.path, "requested_model": handle.source.requested,
-             "diarizer": run.diarizer, "language_detection": run.language_detection}
+             "diarizer": run.diarizer, "language_detection": run.language_detection,
+             "hallucination_filter": {**run.hallucinations, "blocks_without_speech": run.blocks_without_speech}}
     return RawMetadata(source_key=source_key, source_etag=etag, model=handle.source.display_name, language=language,
                        audio_duration=round(duration, 3), aligned=run.word_timing == "wav2vec2",
                        diarized=run.diarized, device=run.models.device, stage_timings=run.timer.records(),
