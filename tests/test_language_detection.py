@@ -83,7 +83,7 @@ def test_the_worker_records_language_and_confidence_in_the_metadata() -> None:
     model = FakeLanguageHead()
     model.model = SimpleNamespace(is_multilingual=True)  # type: ignore[attr-defined]
     handle: Any = SimpleNamespace(model=model, multilingual=True, source=SimpleNamespace(display_name="base"))
-    run = speech._Run(TranscriptionConfig(language=None), models=None)  # type: ignore[arg-type]
+    run = speech._SpeechRun(TranscriptionConfig(language=None), models=None)  # type: ignore[arg-type]
     assert speech._choose_language(run, handle, audio, regions) == "en"  # type: ignore[arg-type]
     assert run.language_detection is not None
     assert run.language_detection["weak"] is True and run.language_detection["probability"] == pytest.approx(0.35)

@@ -7,6 +7,7 @@ a few seconds; the behaviour is the production one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -139,10 +140,15 @@ def test_success_path_writes_transcript_completes_callback_and_deletes(aws: Aws)
     assert receive["MaxNumberOfMessages"] == 1 and receive["VisibilityTimeout"] == 30
 
 
-def test_heartbeats_extend_visibility_and_reach_the_pipeline_during_a_slow_job(aws: Aws) -> None:
+def test_heartbeats_extend_visibility_and_reach_the_pipeline_during_a_slow_job(
+        aws: Aws, caplog: pytest.LogCaptureFixture) -> None:
     aws.upload("input/long.wav")
     aws.send(job_body("input/long.wav", "cb-slow"))
-    aws.poller(aws.job(delay=1.3)).run()
+    with caplog.at_level(logging.INFO, logger="podwhisperer.worker.poller"):
+        aws.poller(aws.job(delay=1.3)).run()
+    beats = [r.getMessage() for r in caplog.records if r.getMessage().startswith("heartbeat input/long.wav")]
+    # the first beat may come while the upload is still being downloaded and probed ("preparing")
+    assert any("transcribe 0:01 / 0:02 audio (50%)" in beat and "ETA" in beat for beat in beats), beats
     assert aws.shim.kinds("cb-slow")[:3] == ["heartbeat"] * 3 and aws.shim.kinds("cb-slow")[-1] == "succeed"
     extensions = [c for c in aws.sqs.named("change_message_visibility") if c["VisibilityTimeout"] == 30]
     assert len(extensions) >= 3

@@ -30,6 +30,7 @@ from podwhisperer.runtime.transcript import Transcript, TranscriptError
 from podwhisperer.worker.audio import probe_audio, truncation_note
 from podwhisperer.worker.errors import InvalidAudioError, PermanentJobError
 from podwhisperer.worker.models import Diarizer, ModelCache
+from podwhisperer.worker.progress import TranscriptionProgress
 from podwhisperer.worker.speech import transcribe_file
 from podwhisperer.worker.timing import StageTimer, seconds_by_stage
 
@@ -52,13 +53,15 @@ class TranscriptionJob:
 
     def __init__(self, store: ObjectStore, models: ModelCache, config: PipelineConfig, *,
                  diarizer: Diarizer | None = None, temp_root: Path | None = None,
-                 transcriber: Transcriber = transcribe_file) -> None:
+                 transcriber: Transcriber = transcribe_file, progress: TranscriptionProgress | None = None) -> None:
         self.store = store
         self.models = models
         self.config = config
         self.diarizer = diarizer
         self.temp_root = temp_root
         self._transcribe = transcriber  # injectable so poller tests can use a fast fake
+        # the job in hand, in audio seconds: the poller logs it with each heartbeat, local mode displays it
+        self.progress = progress or TranscriptionProgress()
 
     def run(self, message: JobMessage) -> JobResult:
         """Transcribe ``message.s3_key`` (or reuse its transcript); raise PermanentJobError for bad input."""
@@ -131,8 +134,11 @@ class TranscriptionJob:
                 self._download(s3_key, local)
             with timer.stage("validate_audio"):
                 info = probe_audio(local, max_minutes=config.transcription.max_audio_minutes)
-            transcript = self._transcribe(local, config.transcription, self.models, source_key=s3_key, etag=etag,
-                                          diarizer=self.diarizer)
+            try:
+                transcript = self._transcribe(local, config.transcription, self.models, source_key=s3_key,
+                                              etag=etag, diarizer=self.diarizer, progress=self.progress)
+            finally:
+                self.progress.clear()
         meta = transcript.metadata
         assert meta is not None, "transcribe_file always sets metadata"
         truncated = truncation_note(info.duration, meta.audio_duration)

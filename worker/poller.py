@@ -296,7 +296,11 @@ class Poller:
 
     def _heartbeat(self, message: JobMessage, receipt: str) -> CallbackOutcome:
         self._queue.extend(receipt, self.settings.visibility_timeout_seconds, message.s3_key)
-        return self._callbacks.heartbeat(message.callback_id)
+        outcome = self._callbacks.heartbeat(message.callback_id)
+        progress = getattr(self._job, "progress", None)
+        snapshot = progress.snapshot() if progress is not None else None
+        log.info("heartbeat %s: %s", message.s3_key, snapshot.describe() if snapshot else "preparing")
+        return outcome
 
     def _report_success(self, message: JobMessage, receipt: str, result: JobResult) -> None:
         try:

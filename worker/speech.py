@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from podwhisperer.worker.blocks import Block, plan_blocks, segments_in, shift_ti
 from podwhisperer.worker.hallucination import SILENCE_THRESHOLD_SECONDS, filter_hallucinations
 from podwhisperer.worker.language import detect_language
 from podwhisperer.worker.models import AlignModel, Diarizer, ModelCache, Unavailable, WhisperHandle, diarizer_name
+from podwhisperer.worker.progress import TranscriptionProgress
 from podwhisperer.worker.timing import StageTimer
 from podwhisperer.worker.vad import Region, speech_regions
 
@@ -54,14 +56,19 @@ class _SpeechRun:
     diarized: bool = False
     diarizer: str | None = None  # which diarizer ran: "pyannote", "resemblyzer-spectral", ...
     language_detection: dict[str, Any] | None = None  # LanguageGuess.to_metadata() when detected
+    progress: TranscriptionProgress = field(default_factory=TranscriptionProgress)
     hallucinations: dict[str, int] = field(default_factory=dict)  # what filter_hallucinations dropped
     blocks_without_speech: int = 0
 
 
 def transcribe_file(audio_path: Path, cfg: TranscriptionConfig, models: ModelCache, *, source_key: str,
-                    etag: str | None, diarizer: Diarizer | None = None) -> Transcript:
-    """Run every stage on ``audio_path``; return the raw transcript with its :class:`RawMetadata`."""
-    run = _SpeechRun(cfg, models)
+                    etag: str | None, diarizer: Diarizer | None = None,
+                    progress: TranscriptionProgress | None = None) -> Transcript:
+    """Run every stage on ``audio_path``; return the raw transcript with its :class:`RawMetadata`.
+
+    ``progress`` (when given) follows the transcribe stage in audio seconds, for logs and displays.
+    """
+    run = _SpeechRun(cfg, models, progress=progress or TranscriptionProgress())
     with tempfile.TemporaryDirectory(prefix="podwhisperer-pcm-") as temp:
         with run.timer.stage("load_audio"):
             audio = decode_to_pcm(audio_path, Path(temp) / "audio.f32")  # ffmpeg → 16 kHz mono float32 on disk
@@ -129,32 +136,53 @@ def _transcribe(run: _SpeechRun, handle: WhisperHandle, audio: PcmFile, blocks: 
     if sequential:
         run.word_timing = "whisper"
     segments: list[dict[str, Any]] = []
+    progress = run.progress
     with run.timer.stage("transcribe"):
+        progress.start(len(audio) / SAMPLE_RATE)
         pipeline = None if sequential else run.models.batched_pipeline(handle, run.cfg, language)
         for block in blocks:
             if not any(r.start < block.end and r.end > block.start for r in regions):
                 run.blocks_without_speech += 1  # VAD gate: Whisper never hears a block with no speech
-                continue
-            samples = audio[block.start:block.end]
-            if pipeline is None:
-                found = _transcribe_sequential_with_words(handle, run.cfg, samples, language)["segments"]
-            else:
-                found = pipeline.transcribe(samples, batch_size=run.models.batch_size_for(run.cfg),
-                                            language=language)["segments"]
-            segments += shift_times(found, block.offset_seconds)
+            elif pipeline is None:
+                found = _transcribe_sequential_with_words(
+                    handle, run.cfg, audio[block.start:block.end], language,
+                    on_segment=_advance_from(progress, block.offset_seconds))["segments"]
+                segments += shift_times(found, block.offset_seconds)
+            else:  # whisperx decodes a block's batches in one call: progress moves per block
+                found = pipeline.transcribe(audio[block.start:block.end],
+                                            batch_size=run.models.batch_size_for(run.cfg), language=language)
+                segments += shift_times(found["segments"], block.offset_seconds)
+            progress.advance_to(block.end / SAMPLE_RATE)
+        progress.finish()
     return {"segments": segments, "language": language}
 
 
-def _transcribe_sequential_with_words(handle: WhisperHandle, cfg: TranscriptionConfig, audio: Any,
-                                      language: str) -> dict[str, Any]:
-    """faster-whisper decoding with Whisper's word timestamps, in whisperx's result shape."""
+def _advance_from(progress: TranscriptionProgress, offset: float) -> Callable[[float], None]:
+    """A block's segment end (block time) → the episode's progress (recording time)."""
+    def advance(end: float) -> None:
+        progress.advance_to(offset + end)
+
+    return advance
+
+
+def _transcribe_sequential_with_words(handle: WhisperHandle, cfg: TranscriptionConfig, audio: Any, language: str,
+                                      on_segment: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """faster-whisper decoding with Whisper's word timestamps, in whisperx's result shape.
+
+    faster-whisper yields segments as it decodes them: ``on_segment`` gets each one's end time.
+    """
     segments, _info = handle.model.transcribe(
         audio, language=language, beam_size=5, word_timestamps=True, condition_on_previous_text=False,
         hallucination_silence_threshold=SILENCE_THRESHOLD_SECONDS,  # skip silences holding invented words
         vad_filter=True, vad_parameters={"threshold": cfg.vad_onset, "neg_threshold": cfg.vad_offset},
         initial_prompt=cfg.initial_prompt, hotwords=" ".join(cfg.hotwords) or None,
         suppress_tokens=_suppressed_tokens(handle, cfg, language))
-    return {"segments": [_segment_dict(s) for s in segments], "language": language}
+    found = []
+    for segment in segments:  # decoding happens while iterating
+        found.append(_segment_dict(segment))
+        if on_segment is not None:
+            on_segment(float(segment.end))
+    return {"segments": found, "language": language}
 
 
 def _suppressed_tokens(handle: WhisperHandle, cfg: TranscriptionConfig, language: str) -> list[int]:

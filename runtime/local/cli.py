@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from podwhisperer.runtime.config import PipelineConfig
     from podwhisperer.runtime.context import EpisodeContext
     from podwhisperer.runtime.local.runner import LocalPipeline, LocalRun, RunProgress
+    from podwhisperer.worker.progress import TranscriptionProgress
 
 DEFAULT_OUTPUT_DIR = Path("podwhisperer-output")
 
@@ -81,19 +82,22 @@ def transcribe(
         raise typer.Exit(1)
     contexts = {path: _episode_context(path, context, speaker or [], errors) for path in audio}
     with _logging(output_dir, debug) as log_file:
-        pipeline = _build_pipeline(output_dir, cfg, device, console)
+        from podwhisperer.worker.progress import TranscriptionProgress
+
+        transcription = TranscriptionProgress()  # audio seconds inside the transcribe step, for the display
+        pipeline = _build_pipeline(output_dir, cfg, device, console, transcription)
         if feed:
             from podwhisperer.runtime.feed.cli import run_feed_command
 
             try:
                 raise typer.Exit(run_feed_command(feed, limit, since, episode or [], output_dir, console,
                                                   lambda path, episode_context: _run_one(pipeline, path, console,
-                                                                                         episode_context),
+                                                                                         episode_context, transcription),
                                                   pipeline.store.path_of))
             finally:
                 pipeline.close()
         try:
-            runs = [_run_one(pipeline, path, console, contexts[path]) for path in audio]
+            runs = [_run_one(pipeline, path, console, contexts[path], transcription) for path in audio]
             _print_summary(console, runs, pipeline.store)
         except KeyboardInterrupt:
             console.print("[yellow]Interrupted.[/] Completed steps are checkpointed; run the same command to resume.")
@@ -167,7 +171,8 @@ def _episode_context(audio: Path, path: Path | None, speakers: list[str], consol
         raise typer.Exit(2) from None
 
 
-def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, console: Console) -> LocalPipeline:
+def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, console: Console,
+                    transcription: TranscriptionProgress | None = None) -> LocalPipeline:
     from podwhisperer.runtime.local.runner import LocalPipeline, worker_job_runner
 
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +183,8 @@ def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, c
             from podwhisperer.worker.models import default_device
 
             holder["runner"] = worker_job_runner(pipeline.store, cfg, device=device or default_device(),
-                                                 on_notice=lambda note: console.print(f"[yellow]notice:[/] {note}"))
+                                                 on_notice=lambda note: console.print(f"[yellow]notice:[/] {note}"),
+                                                 progress=transcription)
         result: dict[str, Any] = holder["runner"](job)
         return result
 
@@ -186,12 +192,13 @@ def _build_pipeline(output_dir: Path, cfg: PipelineConfig, device: str | None, c
     return pipeline
 
 
-def _run_one(pipeline: LocalPipeline, audio: Path, console: Console, context: EpisodeContext) -> LocalRun:
+def _run_one(pipeline: LocalPipeline, audio: Path, console: Console, context: EpisodeContext,
+             transcription: TranscriptionProgress | None = None) -> LocalRun:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        display = _ProgressDisplay(progress)
+        display = _ProgressDisplay(progress, transcription)
         run = pipeline.transcribe(audio, on_progress=display.update, context=context)
     for notice in _notices(run):
         console.print(f"[yellow]notice:[/] {notice}")
@@ -208,10 +215,23 @@ class _ProgressDisplay:
     """A header line, then one row per step (spinner while running, full bar when done) and an overall
     row counting finished steps. The workflow skips steps by configuration, so there is no fixed total."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, transcription: TranscriptionProgress | None = None) -> None:
         self.progress = progress
         self.overall: TaskID | None = None
         self.rows: dict[str, TaskID] = {}
+        self.transcription = transcription  # audio seconds inside the transcribe step (worker in-process)
+        self.audio_row: TaskID | None = None
+
+    def _update_audio_row(self) -> None:
+        """``transcribe 12:30 / 1:00:00 audio (21%), 4.2x realtime, ETA 11:19`` with a bar in audio seconds."""
+        snapshot = self.transcription.snapshot() if self.transcription is not None else None
+        if snapshot is None:
+            return
+        description = f"    [cyan]{snapshot.describe()}[/]"
+        if self.audio_row is None:
+            self.audio_row = self.progress.add_task(description, total=max(snapshot.total_seconds, 1e-6))
+        self.progress.update(self.audio_row, total=max(snapshot.total_seconds, 1e-6),
+                             completed=snapshot.done_seconds, description=description)
 
     def update(self, run: RunProgress) -> None:
         if self.overall is None:
@@ -225,6 +245,7 @@ class _ProgressDisplay:
             if status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "STOPPED"):
                 self.progress.update(self.rows[name], completed=1, description=f"  {name} [dim]{status.lower()}[/]")
                 done += 1
+        self._update_audio_row()
         label = f"pipeline [dim]{done} step{'' if done == 1 else 's'} done[/]"
         if run.finished:
             self.progress.update(self.overall, total=max(done, 1), completed=max(done, 1), description=label)

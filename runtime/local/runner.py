@@ -365,12 +365,16 @@ def _local_callback_timeouts(cfg: TranscriptionConfig) -> tuple[Duration, Durati
 
 
 def worker_job_runner(store: FileObjectStore, config: PipelineConfig, *, device: str = "cpu",
-                      on_notice: Callable[[str], None] | None = None) -> LocalJob:
-    """A :data:`LocalJob` backed by the real worker (WhisperX), models loaded once per process."""
+                      on_notice: Callable[[str], None] | None = None, progress: Any = None) -> LocalJob:
+    """A :data:`LocalJob` backed by the real worker (WhisperX), models loaded once per process.
+
+    ``progress`` (a :class:`~podwhisperer.worker.progress.TranscriptionProgress`) follows each job's
+    transcription in audio seconds, for the progress display.
+    """
     from podwhisperer.worker.job import TranscriptionJob
     from podwhisperer.worker.models import ModelCache
 
-    job = TranscriptionJob(store, ModelCache(device=device, allow_fallback=True), config)
+    job = TranscriptionJob(store, ModelCache(device=device, allow_fallback=True), config, progress=progress)
 
     def run(message: JobMessage) -> dict[str, Any]:
         result = job.run(message)

@@ -71,9 +71,12 @@ def fake_transcriber(calls: list[str] | None = None, delay: float = 0.0, minutes
     ``minutes`` the :func:`canned_transcript` of that length (seeded, the same for every call)."""
 
     def transcribe(audio_path: Path, cfg: Any, models: Any, *, source_key: str, etag: str | None,
-                   diarizer: Any = None) -> Transcript:
+                   diarizer: Any = None, progress: Any = None) -> Transcript:
         if calls is not None:
             calls.append(source_key)
+        if progress is not None:  # half the (2 s) audio done while the job "works"
+            progress.start(2.0)
+            progress.advance_to(1.0)
         time.sleep(delay)
         timings = [{"stage": "transcribe", "status": "success", "seconds": delay}]
         if minutes is not None:
