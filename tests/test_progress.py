@@ -74,3 +74,30 @@ def test_the_word_timestamp_path_reports_each_decoded_segment(worker_models: Any
     assert progress.seen[-1] == pytest.approx(30.0)
     snapshot = progress.snapshot()
     assert snapshot is not None and snapshot.finished and snapshot.fraction == 1.0
+
+
+def test_the_local_display_shows_audio_seconds_under_the_transcribe_step(tmp_path: Any) -> None:
+    import io
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from podwhisperer.runtime.local.cli import _ProgressDisplay
+    from podwhisperer.runtime.local.runner import RunProgress
+
+    clock = FakeClock()
+    transcription = TranscriptionProgress(clock=clock)
+    with Progress(console=Console(file=io.StringIO(), width=120)) as progress:
+        display = _ProgressDisplay(progress, transcription)
+        poll = RunProgress(audio=Path("ep.mp3"), input_key="input/ep.mp3", execution_name="ep", resumed=False,
+                           steps=[("transcribe", "STARTED")], finished=False)
+        display.update(poll)
+        assert len(progress.tasks) == 2, "no audio row before the worker starts decoding"
+        transcription.start(60.0)
+        clock.now += 10
+        transcription.advance_to(30.0)
+        display.update(poll)
+        row = progress.tasks[-1]
+        assert "transcribe 0:30 / 1:00 audio (50%), 3.0x realtime, ETA 0:10" in row.description
+        assert (row.completed, row.total) == (30.0, 60.0)
