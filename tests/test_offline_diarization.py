@@ -106,6 +106,10 @@ def test_word_speakers_match_the_sample_rttm(worker_models: Any) -> None:
     meta = transcript.metadata
     assert meta is not None and meta.diarized is True and meta.extra["diarizer"] == DIARIZER_NAME
     assert any("offline diarizer" in note for note in meta.notes)
+    from podwhisperer.worker.job import _stats
+
+    stats = _stats(transcript, reused=False, wall=1.0)  # the callback's stats, which the completion event carries
+    assert (stats["diarizer"], stats["speakers"]) == (DIARIZER_NAME, 2)
 
 
 @pytest.mark.speech

@@ -182,5 +182,14 @@ def _stats(transcript: Transcript, *, reused: bool, wall: float,
         "speakers": len({w.speaker for w in words if w.speaker}),
         "processing_seconds": round(wall, 3),
         "realtime_factor": round(wall / duration, 4) if duration and not reused else None,
-        "stage_seconds": stage_seconds, "notes": notes,
+        "stage_seconds": stage_seconds, "notes": notes, **_speech_stats(meta.extra if meta else {}),
     }
+
+
+def _speech_stats(extra: dict[str, Any]) -> dict[str, Any]:
+    """Which diarizer ran, how sure language detection was, how much invented text was dropped (for the event)."""
+    detection = extra.get("language_detection") or {}
+    dropped = extra.get("hallucination_filter") or {}
+    return {"diarizer": extra.get("diarizer"),
+            "language_probability": detection.get("probability"), "language_weak": detection.get("weak"),
+            "hallucinated_words_dropped": dropped.get("words_dropped")}
