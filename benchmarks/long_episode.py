@@ -56,8 +56,8 @@ def decode(path: Path) -> np.ndarray:
 
 def unit(directory: Path) -> tuple[np.ndarray, str]:
     """One pass of the three recordings (int16, 16 kHz) and its reference text."""
+    from fakes.speech import SAMPLE_DIR, stm_reference
     from fixtures.make_dialogue import synthesize
-    from worker_helpers import SAMPLE_DIR, stm_reference
 
     shipped = json.loads((REPO / "samples" / "two-voices.reference.json").read_text())["text"]
     dialogue = directory / "dialogue.wav"
@@ -94,7 +94,7 @@ def transcribe(command: list[str], audio: Path, output: Path) -> tuple[float, fl
 
 
 def word_error_rate(output: Path, audio: Path, reference: str) -> float | None:
-    from worker_helpers import wer
+    from fakes.speech import wer
 
     raw = output / "output" / f"{audio.stem}_raw_transcript.json"
     if not raw.is_file():

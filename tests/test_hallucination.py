@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from worker_helpers import SAMPLE_DIR
+from fakes.speech import SAMPLE_DIR
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.worker.hallucination import filter_hallucinations

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from worker_helpers import SAMPLE_DIR, stm_reference, wer
+from fakes.speech import SAMPLE_DIR, stm_reference, wer
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.worker.audio_stream import PcmFile, decode_to_pcm

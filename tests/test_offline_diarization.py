@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from worker_helpers import SAMPLE_DIR, rttm_turns
+from fakes.speech import SAMPLE_DIR, rttm_turns
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.worker.models import ModelCache, Unavailable

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from worker_helpers import SAMPLE_DIR
+from fakes.speech import SAMPLE_DIR
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.worker.progress import TranscriptionProgress, clock_text
