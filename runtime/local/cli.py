@@ -90,10 +90,11 @@ def transcribe(
             from podwhisperer.runtime.feed.cli import run_feed_command
 
             try:
+                def run_episode(path: Path, episode_context: EpisodeContext) -> LocalRun:
+                    return _run_one(pipeline, path, console, episode_context, transcription)
+
                 raise typer.Exit(run_feed_command(feed, limit, since, episode or [], output_dir, console,
-                                                  lambda path, episode_context: _run_one(pipeline, path, console,
-                                                                                         episode_context, transcription),
-                                                  pipeline.store.path_of))
+                                                  run_episode, pipeline.store.path_of))
             finally:
                 pipeline.close()
         try:
