@@ -134,8 +134,11 @@ def policy(value: Any) -> dict[str, Any]:
 
 @functools.cache
 def session_bundle() -> Path:
-    """The Lambda zip, built once per test session (pip downloads are cached under ``.cache/``)."""
-    from podwhisperer.components.bundle import build_lambda_bundle
-    from podwhisperer.components.sources import cache_root
+    """The Lambda zip, built once per test session into a folder of its own (pip downloads stay cached
+    in the build cache): two suites running at once from different checkouts must not read each
+    other's zip."""
+    import tempfile
 
-    return build_lambda_bundle(cache_root() / "test-bundle")
+    from podwhisperer.components.bundle import build_lambda_bundle
+
+    return build_lambda_bundle(tempfile.mkdtemp(prefix="podwhisperer-test-bundle-"))
