@@ -1,7 +1,7 @@
 """``podwhisperer cloud …`` against a deployed stack made of 127.0.0.1 servers.
 
 S3 and SQS are moto's ThreadedMotoServer, the durable-executions read API is the loopback shim in
-``durable_api.py``, the podcast host is ``feed_server.py``, and ``--stack`` runs a ``pulumi`` on PATH
+``fakes/durable_api.py``, the podcast host is ``feed_server.py``, and ``--stack`` runs a ``pulumi`` on PATH
 that prints the outputs the component exports (a real subprocess, as with the Pulumi CLI).
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from durable_api import DurableApi, serve_durable_api
+from fakes.durable_api import DurableApi, serve_durable_api
 from feed_server import FeedHost, Item, rss, serve_feed_host
 from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner

@@ -1,56 +1,32 @@
-"""The loopback HTTP layer of the durable-callback API (moto lacks it), shared by the test shims.
+"""The durable-callback API's routes (moto lacks it), served by the shared loopback layer.
 
-A shim supplies ``answer(callback_id, kind, body) -> (status, payload)``; this module serves
-``POST /2025-12-01/durable-execution-callbacks/{id}/succeed|fail|heartbeat`` on 127.0.0.1 and writes
-answers the way the service does (JSON body, ``x-amzn-ErrorType`` on errors).
+A shim supplies ``answer(callback_id, kind, body) -> (status, payload)``; this module routes
+``POST /2025-12-01/durable-execution-callbacks/{id}/succeed|fail|heartbeat`` to it through
+:func:`fakes.loopback.serve_json`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote
+
+from fakes.loopback import serve_json
 
 Answer = Callable[[str, str, bytes], tuple[int, dict[str, Any]]]
 
 _ROUTE = re.compile(r"^/2025-12-01/durable-execution-callbacks/(?P<id>[^/]+)/(?P<kind>succeed|fail|heartbeat)$")
 
 
-def callback_handler_for(answer: Answer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            match = _ROUTE.match(self.path)
-            status, payload = (404, {"__type": "UnknownOperationException"}) if match is None else answer(
-                unquote(match["id"]), match["kind"], body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if status >= 400:
-                self.send_header("x-amzn-ErrorType", payload["__type"])
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            return
-
-    return Handler
-
-
-@contextmanager
-def serve_callbacks(answer: Answer) -> Iterator[str]:
+def serve_callbacks(answer: Answer) -> AbstractContextManager[str]:
     """Serve the callback routes on 127.0.0.1 while the block runs; yields the endpoint URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), callback_handler_for(answer))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+
+    def route(method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        match = _ROUTE.match(path) if method == "POST" else None
+        if match is None:
+            return 404, {"__type": "UnknownOperationException"}
+        return answer(unquote(match["id"]), match["kind"], body)
+
+    return serve_json(route)

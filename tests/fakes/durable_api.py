@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from fakes.loopback import serve_json
 
 _LIST = re.compile(r"^/2025-12-01/functions/(?P<name>[^/]+)/durable-executions$")
 _GET = re.compile(r"^/2025-12-01/durable-executions/(?P<arn>.+?)(?P<history>/history)?$")
@@ -112,33 +112,13 @@ def _wire(value: Any) -> Any:
     return value.timestamp() if isinstance(value, datetime) else value
 
 
-def _handler(api: DurableApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parsed = urlparse(self.path)
-            status, payload = api.answer(parsed.path, parse_qs(parsed.query))
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            if status >= 400:
-                self.send_header("x-amzn-ErrorType", payload["__type"])
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+def serve_durable_api(api: DurableApi) -> AbstractContextManager[str]:
+    """Serve ``api`` on 127.0.0.1 (the shared loopback layer) while the block runs; yields the endpoint URL."""
 
-        def log_message(self, *args: Any) -> None:
-            return
+    def route(method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        if method != "GET":
+            return 404, {"__type": "UnknownOperationException"}
+        parsed = urlparse(path)
+        return api.answer(parsed.path, parse_qs(parsed.query))
 
-    return Handler
-
-
-@contextmanager
-def serve_durable_api(api: DurableApi) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serve_json(route)
