@@ -146,6 +146,10 @@ class WarmupMessage(_Message):
         """
         return self.until if self.until is not None else now + DEFAULT_WARMUP
 
+    def to_body(self) -> str:
+        """The JSON body a producer sends (``podwhisperer cloud warmup``); ``until`` in UTC as ``…Z``."""
+        return self.model_dump_json(exclude_none=True)
+
 
 def parse_message(body: str | bytes | None) -> JobMessage | WarmupMessage:
     """Parse an SQS body; raise :class:`MalformedMessageError` with a readable reason."""

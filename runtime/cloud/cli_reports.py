@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -142,11 +141,13 @@ def warmup(
     queue_url: QueueUrl = None, debug: Debug = False,
 ) -> None:
     """Start a GPU worker now (before a batch) and keep it up for --minutes."""
+    from podwhisperer.runtime.contracts import WarmupMessage
+
     info = stack_info(stack, cwd, bucket, region, queue_url=queue_url)
     queue = info.require("queue_url", "--queue-url")
     until = (datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0)
-    aws_for(info).client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(
-        {"type": "warmup", "until": until.isoformat().replace("+00:00", "Z")}))
+    body = WarmupMessage(type="warmup", until=until).to_body()
+    aws_for(info).client("sqs").send_message(QueueUrl=queue, MessageBody=body)
     typer.echo(f"warm-up sent: a worker starts (a few minutes from cold) and stays up until {until:%H:%M} UTC")
 
 
