@@ -1,7 +1,8 @@
 """The Bedrock edge of LLM refinement: calls with retries and backoff, and the in-process thread pool.
 
 The pure parts (chunking, prompt, answer parsing, applying) live in ``transforms.llm``; this module
-is the only one that talks to the model, sleeps or starts threads. The durable workflow calls
+is the only one that talks to the model, sleeps or starts threads (the chapters edge calls the model
+through :func:`converse_with_retries` too). The durable workflow calls
 :func:`refine_chunk` once per chunk inside a ``map``; ``refine`` calls :func:`refine_with_llm`.
 """
 
@@ -49,8 +50,8 @@ class LlmStepError(RuntimeError):
 
 
 @dataclass(slots=True)
-class _CallLog:
-    """What one chunk's calls cost; lives only for one :func:`refine_chunk` call."""
+class CallLog:
+    """What one chunk's calls cost; lives only for one chunk's calls."""
 
     calls: int = 0
     client_retries: int = 0
@@ -58,7 +59,9 @@ class _CallLog:
     latency_ms: int = 0
 
 
-class _BedrockGaveUp(Exception):
+class BedrockGaveUp(Exception):
+    """Bedrock kept failing (retries spent, or an error a retry cannot fix); ``reason`` says why."""
+
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
@@ -82,20 +85,20 @@ def refine_chunk(
     ``failed``. Either way the transcript is left as it was for that chunk.
     """
     request = build_request(transcript, chunk, cfg, speakers, vocabulary=vocabulary)
-    log = _CallLog()
+    log = CallLog()
     try:
         return _ask_until_answered(client, request, chunk, cfg, log, sleep)
-    except _BedrockGaveUp as error:
+    except BedrockGaveUp as error:
         if cfg.on_error == "fail":
             raise LlmStepError(chunk.index, error.reason) from error.__cause__
         return _chunk_result(chunk, "failed", error.reason, log)
 
 
 def _ask_until_answered(client: ConverseClient, request: Mapping[str, Any], chunk: LlmChunk,
-                        cfg: LlmRefinementConfig, log: _CallLog, sleep: Sleep) -> dict[str, Any]:
+                        cfg: LlmRefinementConfig, log: CallLog, sleep: Sleep) -> dict[str, Any]:
     reason = ""
     for _ in range(ANSWER_RETRIES + 1):
-        response = _converse_with_retries(client, request, cfg, log, sleep)
+        response = converse_with_retries(client, request, cfg.max_retries, log, sleep)
         try:
             answer = parse_response(response, chunk)
         except LlmAnswerError as error:
@@ -105,8 +108,10 @@ def _ask_until_answered(client: ConverseClient, request: Mapping[str, Any], chun
     return _chunk_result(chunk, "skipped", reason, log)
 
 
-def _converse_with_retries(client: ConverseClient, request: Mapping[str, Any], cfg: LlmRefinementConfig,
-                           log: _CallLog, sleep: Sleep) -> Mapping[str, Any]:
+def converse_with_retries(client: ConverseClient, request: Mapping[str, Any], max_retries: int, log: CallLog,
+                          sleep: Sleep) -> Mapping[str, Any]:
+    """One answer: throttling and server errors retried up to ``max_retries`` times with backoff, calls,
+    usage and latency counted in ``log``; :class:`BedrockGaveUp` when that does not get one."""
     while True:
         log.calls += 1
         started = time.perf_counter()
@@ -114,8 +119,8 @@ def _converse_with_retries(client: ConverseClient, request: Mapping[str, Any], c
             response = client.converse(**request)
         except BEDROCK_ERRORS as error:
             log.latency_ms += _elapsed_ms(started)
-            if not is_retryable_error(error) or log.client_retries >= cfg.max_retries:
-                raise _BedrockGaveUp(f"{describe_error(error)} (after {log.calls} call(s))") from error
+            if not is_retryable_error(error) or log.client_retries >= max_retries:
+                raise BedrockGaveUp(f"{describe_error(error)} (after {log.calls} call(s))") from error
             log.client_retries += 1
             sleep(backoff_seconds(log.client_retries))
             continue
@@ -134,7 +139,7 @@ def backoff_seconds(retry: int) -> float:
     return float(min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (retry - 1)))
 
 
-def _chunk_result(chunk: LlmChunk, status: ChunkStatus, reason: str | None, log: _CallLog,
+def _chunk_result(chunk: LlmChunk, status: ChunkStatus, reason: str | None, log: CallLog,
                   answer: ParsedAnswer | None = None) -> dict[str, Any]:
     return chunk_result(chunk, status, reason, usage=log.usage, latency_ms=log.latency_ms, attempts=log.calls,
                         answer=answer)

@@ -1,18 +1,19 @@
 """The Bedrock edge of the chapters step: one Converse call per chunk, with retries, and the in-process run.
 
-Throttling and server errors are retried with backoff (``cfg.max_retries``); a malformed answer is
-asked for once more. After that the chunk is ``skipped`` (its reason reported) or, with
-``on_error: fail``, :class:`ChaptersStepError` stops the run. Results are small JSON-able dicts, the
-unit a durable ``map`` checkpoints.
+Throttling and server errors are retried with backoff (``cfg.max_retries``, through the refinement
+edge's :func:`converse_with_retries`); a malformed answer is asked for once more. After that the chunk
+is ``skipped`` (its reason reported) or, with ``on_error: fail``, :class:`ChaptersStepError` stops the run.
+Results are small JSON-able dicts, the unit a durable ``map`` checkpoints.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podwhisperer.runtime.bedrock import BEDROCK_ERRORS, ConverseClient, describe_error, is_retryable_error
+from podwhisperer.runtime.adapters.llm import ANSWER_RETRIES, BedrockGaveUp, CallLog, Sleep, converse_with_retries
+from podwhisperer.runtime.bedrock import ConverseClient
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, Speaker
 from podwhisperer.runtime.podcast.chapters import (
     ChapterChunk,
@@ -22,14 +23,8 @@ from podwhisperer.runtime.podcast.chapters import (
     combine_chapters,
     parse_chapters_answer,
     plan_chapter_chunks,
-    response_usage,
 )
 from podwhisperer.runtime.transcript import Transcript
-
-ANSWER_RETRIES = 1
-BACKOFF_BASE_S = 2.0
-BACKOFF_CAP_S = 30.0
-Sleep = Callable[[float], None]
 
 
 class ChaptersStepError(RuntimeError):
@@ -42,31 +37,21 @@ def ask_for_chunk(transcript: Transcript, chunk: ChapterChunk, chunks: int, cfg:
     """``{"chunk", "status": "succeeded"|"skipped"|"failed", "reason", "answer", "usage", "attempts"}`` for one
     chunk."""
     request = build_chapters_request(transcript, chunk, chunks, cfg, model_id, episode, speakers, vocabulary)
-    usage = {"input_tokens": 0, "output_tokens": 0}
-    attempts = retries = 0
+    log = CallLog()
     reason = ""
     for _ in range(ANSWER_RETRIES + 1):
-        while True:
-            attempts += 1
-            try:
-                response = client.converse(**request)
-                break
-            except BEDROCK_ERRORS as error:
-                if not is_retryable_error(error) or retries >= cfg.max_retries:
-                    return _give_up(chunk, f"{describe_error(error)} (after {attempts} call(s))", usage, attempts, cfg,
-                                    "failed")
-                retries += 1
-                sleep(min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (retries - 1)))
-        for key, value in response_usage(response).items():
-            usage[key] += value
+        try:
+            response = converse_with_retries(client, request, cfg.max_retries, log, sleep)
+        except BedrockGaveUp as error:
+            return _give_up(chunk, error.reason, log.usage, log.calls, cfg, "failed")
         try:
             answer = parse_chapters_answer(response, chunk)
         except ChaptersAnswerError as error:
             reason = str(error)
             continue
         return {"chunk": chunk.to_dict(), "status": "succeeded", "reason": None, "answer": answer,
-                "usage": usage, "attempts": attempts}
-    return _give_up(chunk, reason, usage, attempts, cfg, "skipped")
+                "usage": log.usage, "attempts": log.calls}
+    return _give_up(chunk, reason, log.usage, log.calls, cfg, "skipped")
 
 
 def _give_up(chunk: ChapterChunk, reason: str, usage: dict[str, int], attempts: int, cfg: ChaptersConfig,
