@@ -31,6 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from podwhisperer.runtime.config import ChaptersConfig, EpisodeConfig, Speaker
 from podwhisperer.runtime.podcast.speakers import segment_speaker_name
 from podwhisperer.runtime.transcript import Transcript
+from podwhisperer.runtime.transforms.llm.answer import (
+    FILTERED_STOP_REASONS,
+    TRUNCATED_STOP_REASONS,
+    json_object_text,
+    response_text,
+)
 
 CHAPTERS_VERSION = "1.2.0"
 CONTENT_TYPE = "application/json+chapters"
@@ -203,31 +209,20 @@ class _AnswerModel(BaseModel):
     keywords: list[str] = Field(default_factory=list)
 
 
-_FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL | re.IGNORECASE)
-_TRUNCATED = frozenset({"max_tokens", "model_context_window_exceeded"})
-_FILTERED = frozenset({"guardrail_intervened", "content_filtered"})
-
-
-def answer_text(response: Mapping[str, Any]) -> str:
-    content = ((response.get("output") or {}).get("message") or {}).get("content") or []
-    return "".join(block["text"] for block in content if isinstance(block, Mapping) and "text" in block)
-
-
 def parse_chapters_answer(response: Mapping[str, Any], chunk: ChapterChunk) -> dict[str, Any]:
     """The answer as a plain dict (chapters, summary, people, things, keywords), or :class:`ChaptersAnswerError`."""
     stop_reason = response.get("stopReason")
     where = f"chapters chunk {chunk.index}"
-    if stop_reason in _TRUNCATED:
+    if stop_reason in TRUNCATED_STOP_REASONS:
         raise ChaptersAnswerError(f"{where}: the answer was cut off ({stop_reason}); raise chapters.max_tokens")
-    if stop_reason in _FILTERED:
+    if stop_reason in FILTERED_STOP_REASONS:
         raise ChaptersAnswerError(f"{where}: the answer was blocked ({stop_reason})")
-    text = answer_text(response)
-    fenced = _FENCED_JSON.search(text)
-    start, end = text.find("{"), text.rfind("}")
-    if not fenced and (start < 0 or end < start):
+    text = response_text(response)
+    json_text = json_object_text(text)
+    if json_text is None:
         raise ChaptersAnswerError(f"{where}: the answer holds no JSON object: {text[:200]!r}")
     try:
-        data = json.loads(fenced.group(1) if fenced else text[start:end + 1])
+        data = json.loads(json_text)
         answer = _AnswerModel.model_validate(data)
     except json.JSONDecodeError as exc:
         raise ChaptersAnswerError(f"{where}: invalid JSON: {exc}") from None
@@ -235,11 +230,6 @@ def parse_chapters_answer(response: Mapping[str, Any], chunk: ChapterChunk) -> d
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise ChaptersAnswerError(f"{where}: {problems}") from None
     return answer.model_dump()
-
-
-def response_usage(response: Mapping[str, Any]) -> dict[str, int]:
-    usage = response.get("usage") or {}
-    return {"input_tokens": int(usage.get("inputTokens", 0)), "output_tokens": int(usage.get("outputTokens", 0))}
 
 
 # ---------------------------------------------------------------------------------------------- combine

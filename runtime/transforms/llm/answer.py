@@ -60,17 +60,17 @@ MAX_ANSWER_BYTES = 128 * 1024
 result must stay well inside the durable checkpoint's 256 KiB."""
 
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL | re.IGNORECASE)
-_TRUNCATED = frozenset({"max_tokens", "model_context_window_exceeded"})
-_FILTERED = frozenset({"guardrail_intervened", "content_filtered"})
+TRUNCATED_STOP_REASONS = frozenset({"max_tokens", "model_context_window_exceeded"})
+FILTERED_STOP_REASONS = frozenset({"guardrail_intervened", "content_filtered"})
 
 
 def parse_response(response: Mapping[str, Any], chunk: LlmChunk) -> ParsedAnswer:
     """The validated answer in a Converse response, or :class:`LlmAnswerError` saying what is wrong with it."""
     stop_reason = response.get("stopReason")
-    if stop_reason in _TRUNCATED:
+    if stop_reason in TRUNCATED_STOP_REASONS:
         raise LlmAnswerError("truncated", f"chunk {chunk.index}: the answer was cut off ({stop_reason}); "
                              "raise model_settings.max_tokens or lower chunk_max_words")
-    if stop_reason in _FILTERED:
+    if stop_reason in FILTERED_STOP_REASONS:
         raise LlmAnswerError("filtered", f"chunk {chunk.index}: the answer was blocked ({stop_reason})")
     text = response_text(response)
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -88,14 +88,21 @@ def response_text(response: Mapping[str, Any]) -> str:
     return "".join(block["text"] for block in content if isinstance(block, Mapping) and "text" in block)
 
 
-def _json_object_text(text: str, chunk: LlmChunk) -> str:
+def json_object_text(text: str) -> str | None:
+    """The JSON object in a model's answer: inside a ```json fence, else from the first ``{`` to the last
+    ``}``; None when there is none (also read by the chapters step)."""
     fenced = _FENCED_JSON.search(text)
     if fenced:
         return fenced.group(1)
     start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
+    return text[start:end + 1] if 0 <= start <= end else None
+
+
+def _json_object_text(text: str, chunk: LlmChunk) -> str:
+    found = json_object_text(text)
+    if found is None:
         raise LlmAnswerError("no-json", f"chunk {chunk.index}: the answer holds no JSON object: {text[:200]!r}")
-    return text[start:end + 1]
+    return found
 
 
 def _validated_answer(json_text: str, chunk: LlmChunk) -> _AnswerModel:
