@@ -559,8 +559,7 @@ def test_only_one_worker_holds_a_jobs_claim_until_it_goes_stale(s3_bucket: objec
 # ------------------------------------------------------------------------------------------- the GPU worker's queue
 
 from fakes.callbacks import CallbackShim  # noqa: E402
-from test_worker_poller import BUCKET, Aws, Recorder, job_body  # noqa: E402
-from worker_helpers import REGION, aws_client  # noqa: E402
+from test_worker_poller import BUCKET, Aws, job_body, queue_with_dead_letters  # noqa: E402
 
 pytest_plugins = ["worker_fixtures"]
 
@@ -568,15 +567,7 @@ pytest_plugins = ["worker_fixtures"]
 @pytest.fixture()
 def queue(worker_moto: str, worker_callback_shim: CallbackShim, tmp_path: Path) -> Aws:
     """The poller tests' moto SQS queue with a dead-letter queue (3 receives), bucket and callback shim."""
-    import json
-
-    sqs, s3 = aws_client("sqs", worker_moto), aws_client("s3", worker_moto)
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    dlq_url = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
-    queue_url = sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
-    return Aws(Recorder(sqs), s3, queue_url, dlq_url, worker_callback_shim, tmp_path)
+    return queue_with_dead_letters(worker_moto, worker_callback_shim, tmp_path)
 
 
 def dead_letters(queue: Aws) -> list[str]:

@@ -108,6 +108,11 @@ class Aws:
 
 @pytest.fixture()
 def aws(worker_moto: str, worker_callback_shim: CallbackShim, tmp_path: Path) -> Aws:
+    return queue_with_dead_letters(worker_moto, worker_callback_shim, tmp_path)
+
+
+def queue_with_dead_letters(worker_moto: str, worker_callback_shim: CallbackShim, tmp_path: Path) -> Aws:
+    """A moto SQS queue with a dead-letter queue (3 receives), the bucket and the callback shim."""
     sqs, s3 = aws_client("sqs", worker_moto), aws_client("s3", worker_moto)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     dlq_url = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
