@@ -39,7 +39,6 @@ from podwhisperer.runtime.transforms.llm.answer import (
 )
 
 CHAPTERS_VERSION = "1.2.0"
-CONTENT_TYPE = "application/json+chapters"
 MAX_TITLE_CHARS = 80
 MAX_LIST_ITEMS = 25
 MAX_KEYWORDS = 15

@@ -11,8 +11,6 @@ from html import escape
 from podwhisperer.runtime.podcast.turns import speaker_turns
 from podwhisperer.runtime.transcript import Transcript
 
-CONTENT_TYPE = "text/html; charset=utf-8"
-
 
 def clock(seconds: float) -> str:
     """``H:MM:SS`` under ten hours (``0:01:05``), as players show it."""

@@ -18,8 +18,6 @@ from podwhisperer.runtime.podcast.page_assets import SCRIPT, STYLE
 from podwhisperer.runtime.podcast.turns import speaker_turns
 from podwhisperer.runtime.transcript import Transcript
 
-CONTENT_TYPE = "text/html; charset=utf-8"
-
 
 def render_transcript_page(transcript: Transcript, *, audio_src: str, title: str, language: str | None = None,
                            chapters: Sequence[Chapter] = (), description: str | None = None) -> str:

@@ -15,7 +15,6 @@ from podwhisperer.runtime.podcast.speakers import display_name, segment_label, s
 from podwhisperer.runtime.transcript import Segment, Transcript
 
 VERSION = "1.0.0"
-CONTENT_TYPE = "application/json"
 
 
 def render_podcast_json(transcript: Transcript, *, word_level: bool = False) -> str:

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
 
 NAMESPACE = "https://podcastindex.org/namespace/1.0"
-CONTENT_TYPE = "application/xml; charset=utf-8"
 CHAPTERS_TYPE = "application/json+chapters"
 
 
