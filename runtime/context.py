@@ -19,7 +19,6 @@ episode's description); vocabulary extends ``transcription.hotwords``; ``languag
 from __future__ import annotations
 
 import difflib
-import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -170,6 +169,3 @@ def is_sidecar(key: str) -> bool:
     """True for a per-episode context file (never audio, whatever the configured extensions say)."""
     return key.lower().endswith((SIDECAR_SUFFIX, ".podwhisperer.yml", ".podwhisperer.json"))
 
-
-def context_json(context: EpisodeContext) -> str:
-    return json.dumps(context.to_dict(), ensure_ascii=False, sort_keys=True)
