@@ -339,6 +339,8 @@ def test_reprocess_republishes_from_the_raw_transcript_with_new_rules(aws: dict[
                          .read())
     assert "podwhisperer" in refined["segments"][0]["text"]
     assert s3.get_object(Bucket=BUCKET, Key="output/ep-42-gpus-you_raw_transcript.json")["Body"].read() == raw
+    page = s3.get_object(Bucket=BUCKET, Key="output/ep-42-gpus-you_transcript.html")["Body"].read().decode()
+    assert 'src="ep-42-gpus-you.mp3"' in page, "the page plays the episode's audio, as the pipeline's page does"
 
     missing = cli("cloud", "reprocess", "ep 43", "--stack", "acme-show", "--config", str(config))
     assert missing.exit_code == 1 and "no raw transcript" in missing.output and "Traceback" not in missing.output

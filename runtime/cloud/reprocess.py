@@ -18,6 +18,7 @@ from podwhisperer.runtime.captions import caption_format
 from podwhisperer.runtime.config import PipelineConfig, StorageConfig
 from podwhisperer.runtime.feed.naming import slugify
 from podwhisperer.runtime.keys import has_audio_extension, output_keys
+from podwhisperer.runtime.publish import publication
 from podwhisperer.runtime.refine import StageReport, refine_transcript
 from podwhisperer.runtime.transcript import Transcript, TranscriptError
 
@@ -79,7 +80,7 @@ def reprocess(s3: Any, bucket: str, input_key: str, config: PipelineConfig,
     except TranscriptError as exc:
         raise ReprocessError(f"{keys.raw_transcript}: {exc}") from None
     note = _version_note(s3, bucket, input_key, raw)
-    result = refine_transcript(raw, config, llm_client)
+    result = refine_transcript(raw, config, llm_client, publication(config, keys, raw))  # the workflow's names
     written = []
     for name, text in sorted(result.captions.items()):  # the publish order: captions first
         key = keys.caption(name)
