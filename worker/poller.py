@@ -136,6 +136,7 @@ class Poller:
         self._protection = protection or TaskProtection(None)
         self._job = job
         self._callbacks = callbacks
+        self._reports = _JobReports(callbacks, self._queue, settings.transient_retry_delay_seconds)
         self.settings = settings
         self._monotonic = monotonic
         self._utc_now = utc_now
@@ -201,10 +202,10 @@ class Poller:
         try:
             parsed = parse_message(message.get("Body"))
         except MalformedMessageError as exc:
-            self._reject_malformed(message, exc)
+            self._reports.malformed(message, exc)
             return
         except Exception as exc:  # RecursionError on deep nesting, or anything else the parser trips on
-            self._reject_malformed(message, MalformedMessageError(f"unreadable message body ({type(exc).__name__})"))
+            self._reports.malformed(message, MalformedMessageError(f"unreadable message body ({type(exc).__name__})"))
             return
         if isinstance(parsed, WarmupMessage):
             self._warmup.take(parsed, message)
@@ -237,12 +238,12 @@ class Poller:
             log.warning("released %s for another worker", message.s3_key)
             return
         if job.result is not None:
-            self._report_success(message, receipt, job.result)
+            self._reports.success(message, receipt, job.result)
             log.info("done %s in %.1f s", message.s3_key, self._monotonic() - started)
         elif isinstance(job.error, PermanentJobError):
-            self._report_permanent_failure(message, receipt, job.error)
+            self._reports.permanent_failure(message, receipt, job.error)
         else:
-            self._report_transient_failure(message, receipt, receive_count, job.error)
+            self._reports.transient_failure(message, receipt, receive_count, job.error)
         self.jobs_done += 1
 
     def _claim(self, message: JobMessage, receipt: str) -> Claim | Literal[False] | None:
@@ -302,27 +303,37 @@ class Poller:
         log.info("heartbeat %s: %s", message.s3_key, snapshot.describe() if snapshot else "preparing")
         return outcome
 
-    def _report_success(self, message: JobMessage, receipt: str, result: JobResult) -> None:
+
+class _JobReports:
+    """How a job ends: the pipeline told through its callback, then the message deleted, or released to be
+    tried again when the callback could not be delivered (or the failure is transient)."""
+
+    def __init__(self, callbacks: CallbackSender, queue: QueueOps, retry_delay_seconds: int) -> None:
+        self._callbacks = callbacks
+        self._queue = queue
+        self._retry_delay = retry_delay_seconds
+
+    def success(self, message: JobMessage, receipt: str, result: JobResult) -> None:
         try:
             self._callbacks.succeed(message.callback_id, result.to_wire())
         except CallbackDeliveryError as exc:
             log.error("transcript written but the callback failed; retrying later: %s", exc)
-            self._queue.release(receipt, self.settings.transient_retry_delay_seconds)
+            self._queue.release(receipt, self._retry_delay)
             return
         self._queue.delete(receipt)
 
-    def _report_permanent_failure(self, message: JobMessage, receipt: str, error: PermanentJobError) -> None:
+    def permanent_failure(self, message: JobMessage, receipt: str, error: PermanentJobError) -> None:
         log.error("job %s failed permanently: %s", message.s3_key, error)
         try:
             self._callbacks.fail(message.callback_id, error.error_type, str(error))
         except CallbackDeliveryError as exc:
             log.error("failure callback not delivered; retrying later: %s", exc)
-            self._queue.release(receipt, self.settings.transient_retry_delay_seconds)
+            self._queue.release(receipt, self._retry_delay)
             return
         self._queue.delete(receipt)
 
-    def _report_transient_failure(self, message: JobMessage, receipt: str, receive_count: int,
-                                  error: BaseException | None) -> None:
+    def transient_failure(self, message: JobMessage, receipt: str, receive_count: int,
+                          error: BaseException | None) -> None:
         log.error("job %s failed (delivery %d), will be retried: %r", message.s3_key, receive_count, error,
                   exc_info=error)
         max_receives = self._queue.redrive().max_receive_count
@@ -331,17 +342,15 @@ class Poller:
             with contextlib.suppress(CallbackDeliveryError):
                 self._callbacks.fail(message.callback_id, type(error).__name__, text)
         # Released, not deleted: the redrive policy moves the message to the DLQ after maxReceiveCount deliveries.
-        self._queue.release(receipt, self.settings.transient_retry_delay_seconds)
+        self._queue.release(receipt, self._retry_delay)
 
-    # ----- malformed bodies ----------------------------------------------------------------------------------
-
-    def _reject_malformed(self, message: dict[str, Any], error: MalformedMessageError) -> None:
+    def malformed(self, message: dict[str, Any], error: MalformedMessageError) -> None:
         body = message.get("Body") or ""
         log.error("malformed message %s: %s; body starts %r", message.get("MessageId"), error, body[:200])
         if error.callback_id:
             with contextlib.suppress(CallbackDeliveryError):
                 self._callbacks.fail(error.callback_id, "MalformedJobMessage", str(error))
         if not self._queue.dead_letter(body, str(error)):
-            self._queue.release(message["ReceiptHandle"], self.settings.transient_retry_delay_seconds)
+            self._queue.release(message["ReceiptHandle"], self._retry_delay)
             return
         self._queue.delete(message["ReceiptHandle"])
