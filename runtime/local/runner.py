@@ -54,7 +54,7 @@ from podwhisperer.runtime.bedrock import ConverseClient, make_converse_client
 from podwhisperer.runtime.config import LlmRefinementConfig, PipelineConfig, TranscriptionConfig
 from podwhisperer.runtime.context import EpisodeContext, sidecar_key
 from podwhisperer.runtime.contracts import JobMessage
-from podwhisperer.runtime.keys import OutputKeys, output_keys, safe_name
+from podwhisperer.runtime.keys import OutputKeys, has_audio_extension, output_keys, safe_name
 from podwhisperer.runtime.local.durable_sdk import LocalDurableRunner
 from podwhisperer.runtime.pipeline import PipelineDeps, make_durable_handler
 from podwhisperer.runtime.transcript import Transcript, TranscriptError
@@ -139,7 +139,7 @@ def _file_problem(audio: Path, config: PipelineConfig) -> str | None:
     if size == 0:
         return "the file is empty (0 bytes)"
     storage = config.storage
-    if not any(audio.name.lower().endswith(ext) for ext in storage.audio_extensions):
+    if not has_audio_extension(audio.name, storage):  # the workflow's own rule (intake), checked up front
         return f"not an audio file name (extensions: {', '.join(storage.audio_extensions)})"
     longest = _longest_output_name(output_keys(storage.input_prefix + audio.name, storage))
     if len(longest.encode()) > MAX_FILE_NAME_BYTES:
