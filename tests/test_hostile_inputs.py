@@ -592,9 +592,8 @@ def test_deeply_nested_sqs_body_is_dead_lettered_at_once_and_the_worker_keeps_ru
 def claiming_poller(queue: Aws, owner: str, job: object) -> object:
     from podwhisperer.worker.claims import S3JobClaims
 
-    poller = queue.poller(job, idle_timeout_seconds=3.0, visibility_timeout_seconds=2)
-    poller._claims = S3JobClaims(queue.s3, BUCKET, "work/", owner, ttl_seconds=5)
-    return poller
+    return queue.poller(job, claims=S3JobClaims(queue.s3, BUCKET, "work/", owner, ttl_seconds=5),
+                        idle_timeout_seconds=3.0, visibility_timeout_seconds=2)
 
 
 @pytest.mark.parametrize("second_callback", ["cb-1", "cb-2"])

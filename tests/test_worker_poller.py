@@ -28,6 +28,7 @@ from fakes.transcripts import fake_transcriber
 from podwhisperer.runtime.adapters.storage import S3ObjectStore
 from podwhisperer.runtime.config import PipelineConfig
 from podwhisperer.worker.callbacks import CallbackSender
+from podwhisperer.worker.claims import JobClaims
 from podwhisperer.worker.job import JobResult, TranscriptionJob
 from podwhisperer.worker.messages import JobMessage
 from podwhisperer.worker.models import ModelCache
@@ -93,13 +94,14 @@ class Aws:
     def deleted_bodies(self) -> list[str]:
         return [self.sqs.received[c["ReceiptHandle"]] for c in self.sqs.named("delete_message")]
 
-    def poller(self, job: Any, utc_now: Callable[[], datetime] | None = None, **overrides: Any) -> Poller:
+    def poller(self, job: Any, utc_now: Callable[[], datetime] | None = None, claims: JobClaims | None = None,
+               **overrides: Any) -> Poller:
         settings = {"queue_url": self.queue_url, "wait_time_seconds": 1, "idle_timeout_seconds": 1.0,
                     "visibility_timeout_seconds": 30, "heartbeat_interval_seconds": 0.3,
                     "transient_retry_delay_seconds": 0, "job_check_interval_seconds": 0.05, **overrides}
         clock = {"utc_now": utc_now} if utc_now is not None else {}
         return Poller(self.sqs, job, CallbackSender(lambda_client(self.shim), backoff_seconds=0.01),
-                      PollerSettings(**settings), **clock)
+                      PollerSettings(**settings), claims=claims, **clock)
 
     def job(self, calls: list[str] | None = None, store: Any = None, delay: float = 0.0) -> TranscriptionJob:
         return TranscriptionJob(store or self.store, ModelCache(), PipelineConfig(),
