@@ -519,10 +519,7 @@ class PipelineConfig(_Section):
 
     @model_validator(mode="after")
     def _unique_speaker_names(self) -> PipelineConfig:
-        names = [s.name for s in self.speakers]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"speaker names must be unique: {', '.join(duplicates)}")
+        check_unique_speaker_names(self.speakers)
         return self
 
     def to_json(self) -> str:
@@ -546,6 +543,14 @@ class ConfigError(ValueError):
         lines = [f"{self.source}: {len(self.errors)} problem(s)"]
         lines += [f"  - {e}" for e in self.errors]
         return "\n".join(lines)
+
+
+def check_unique_speaker_names(speakers: Sequence[Speaker]) -> None:
+    """ValueError naming the speaker names used twice (the config's and the per-episode context's rule)."""
+    names = [s.name for s in speakers]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"speaker names must be unique: {', '.join(duplicates)}")
 
 
 def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

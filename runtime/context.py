@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from podwhisperer.runtime.config import ConfigError, PipelineConfig, Speaker
+from podwhisperer.runtime.config import ConfigError, PipelineConfig, Speaker, check_unique_speaker_names
 
 SIDECAR_SUFFIX = ".podwhisperer.yaml"
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -48,10 +48,7 @@ class EpisodeContext(BaseModel):
 
     @model_validator(mode="after")
     def _unique_speakers(self) -> EpisodeContext:
-        names = [speaker.name for speaker in self.speakers]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"speaker names must be unique: {', '.join(duplicates)}")
+        check_unique_speaker_names(self.speakers)
         return self
 
     @property
