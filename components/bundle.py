@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +78,9 @@ def build_lambda_bundle(
     fingerprint = _fingerprint(entries)
     if target.exists() and manifest.exists() and manifest.read_text(encoding="utf-8") == fingerprint:
         return target  # same files, same sizes, same mtimes: the zip on disk is already this one
-    tmp = target.with_suffix(".zip.tmp")
+    # One temporary name per builder: two builds sharing the cache (parallel stacks, test runs) never write or
+    # rename each other's half-written zip; os.replace keeps the final swap atomic.
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for arcname, path in entries:
             _write_entry(archive, arcname, path)
