@@ -96,6 +96,14 @@ def test_twice_malformed_is_skipped_and_reported() -> None:
     assert "cut off" in stats["problems"][0]
 
 
+def test_a_huge_answer_is_refused_before_parsing_then_skipped_and_reported() -> None:
+    huge = {"start": 0, "title": "Intro", "padding": "x" * 300_000}
+    result, stats = run(short_transcript(), [answer([huge]), answer([huge])])
+    assert result is None
+    assert stats["status"] == "skipped"
+    assert "bytes; at most" in stats["problems"][0]
+
+
 def test_twice_malformed_fails_the_run_when_on_error_is_fail() -> None:
     with pytest.raises(ChaptersStepError, match="chapters"):
         run(short_transcript(), [response("no json"), response("still none")],

@@ -33,6 +33,7 @@ from podwhisperer.runtime.podcast.speakers import segment_speaker_name
 from podwhisperer.runtime.transcript import Transcript
 from podwhisperer.runtime.transforms.llm.answer import (
     FILTERED_STOP_REASONS,
+    MAX_ANSWER_BYTES,
     TRUNCATED_STOP_REASONS,
     json_object_text,
     response_text,
@@ -217,6 +218,9 @@ def parse_chapters_answer(response: Mapping[str, Any], chunk: ChapterChunk) -> d
     if stop_reason in FILTERED_STOP_REASONS:
         raise ChaptersAnswerError(f"{where}: the answer was blocked ({stop_reason})")
     text = response_text(response)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_ANSWER_BYTES:  # refused before parsing: a parsed chunk answer is checkpointed (256 KiB)
+        raise ChaptersAnswerError(f"{where}: the answer is {size} bytes; at most {MAX_ANSWER_BYTES} are read")
     json_text = json_object_text(text)
     if json_text is None:
         raise ChaptersAnswerError(f"{where}: the answer holds no JSON object: {text[:200]!r}")
