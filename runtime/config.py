@@ -55,7 +55,10 @@ class TranscriptionConfig(_Section):
         description="Whisper model name (tiny.en … large-v3, large-v3-turbo) or a local CTranslate2 directory.",
     )
     language: str | None = Field("en", description="ISO language code, or null to detect it per file.")
-    batch_size: PositiveInt | None = Field(None, description="Batch size; null picks 16 on CUDA, 4 on CPU.")
+    batch_size: PositiveInt | None = Field(
+        None, description="Batch size; null picks 4 on CPU and, on CUDA, the largest batch the free GPU memory "
+                          "allows (1-32; 16 if unreadable)."
+    )
     compute_type: Literal["default", "float16", "float32", "int8", "int8_float16"] = Field(
         "default", description="CTranslate2 compute type; default means float16 on CUDA and int8 on CPU."
     )

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from podwhisperer.runtime.config import TranscriptionConfig
 from podwhisperer.worker.errors import ModelUnavailableError
+from podwhisperer.worker.gpu_batch import cuda_free_bytes, gpu_batch_size
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class ModelCache:
                  hf_token: str | None = None, download_root: str | None = None,
                  allow_fallback: bool | None = None, align_models: dict[str, str] | None = None,
                  diarizer_factory: Callable[[TranscriptionConfig], Diarizer] | None = None,
-                 offline_diarization: bool = True) -> None:
+                 offline_diarization: bool = True, gpu_free_bytes: Callable[[], int] | None = None) -> None:
         self.device = device
         self.compute_type = compute_type
         self.threads = threads or ((os.cpu_count() or 4) if device == "cpu" else 4)
@@ -185,6 +186,7 @@ class ModelCache:
         self._diarizer_factory = diarizer_factory
         self.offline_diarization = offline_diarization  # fall back to voice embeddings when pyannote is missing
         self._diarizer_notes: dict[str, tuple[str, ...]] = {}
+        self._gpu_free_bytes = gpu_free_bytes  # injected in tests; None reads torch.cuda.mem_get_info
         self._lock = threading.RLock()
         self._whisper: dict[tuple[str, str], WhisperHandle] = {}
         self._vad: dict[tuple[float, float], Any] = {}
@@ -200,7 +202,12 @@ class ModelCache:
         return "float16" if self.device == "cuda" else "int8"
 
     def batch_size_for(self, cfg: TranscriptionConfig) -> int:
-        return cfg.batch_size or (16 if self.device == "cuda" else 4)
+        """The config's batch size, else on CUDA one chosen from the free GPU memory (worker/gpu_batch.py), else 4."""
+        if cfg.batch_size:
+            return cfg.batch_size
+        if self.device != "cuda":
+            return 4
+        return gpu_batch_size(cfg.model, self._gpu_free_bytes or cuda_free_bytes)
 
     def whisper(self, cfg: TranscriptionConfig) -> WhisperHandle:
         """The Whisper model named by ``cfg.model``, loaded once per (model, compute type)."""
