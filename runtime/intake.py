@@ -62,13 +62,13 @@ class EpisodeContextError(ValueError):
     """The per-episode context file next to the audio is not valid (one readable line per problem)."""
 
 
-def read_context(store: ObjectStore, source: Source) -> dict[str, object]:
+def read_context(store: ObjectStore, input_key: str) -> dict[str, object]:
     """The episode context uploaded next to the audio (``input/ep42.podwhisperer.yaml``), validated.
 
     ``{"key": sidecar key or None, "context": {...}}``; an invalid file fails the run naming the key, rather
     than transcribing with the wrong guests.
     """
-    key = sidecar_key(source["key"])
+    key = sidecar_key(input_key)
     try:
         text = store.get(key)
     except ObjectNotFoundError:

@@ -248,7 +248,7 @@ class WorkflowRun:
         """Merge the sidecar's per-episode context over the stack config for everything after this step.
 
         Deterministic on replay: the merge is a pure function of the checkpointed context."""
-        self.episode = self.step("episode-context", lambda _: intake.read_context(self.deps.store, source))
+        self.episode = self.step("episode-context", lambda _: intake.read_context(self.deps.store, source["key"]))
         context = parse_context(self.episode["context"], self.episode["key"] or "episode context")
         if not context.is_empty:
             self.job_overrides = context_overrides(self.cfg, context)

@@ -342,6 +342,16 @@ def test_reprocess_republishes_from_the_raw_transcript_with_new_rules(aws: dict[
     page = s3.get_object(Bucket=BUCKET, Key="output/ep-42-gpus-you_transcript.html")["Body"].read().decode()
     assert 'src="ep-42-gpus-you.mp3"' in page, "the page plays the episode's audio, as the pipeline's page does"
 
+    # The episode's context sidecar (a corrected title, say) is merged over the config, as the pipeline does.
+    s3.put_object(Bucket=BUCKET, Key="input/ep-42-gpus-you.podwhisperer.yaml", Body=b"title: GPUs and you\n")
+    assert cli("cloud", "reprocess", "ep 42", "--stack", "acme-show", "--config", str(config)).exit_code == 0
+    page = s3.get_object(Bucket=BUCKET, Key="output/ep-42-gpus-you_transcript.html")["Body"].read().decode()
+    assert "<title>GPUs and you</title>" in page
+    s3.put_object(Bucket=BUCKET, Key="input/ep-42-gpus-you.podwhisperer.yaml", Body=b"guests: [Ada]\n")
+    bad = cli("cloud", "reprocess", "ep 42", "--stack", "acme-show", "--config", str(config))
+    assert bad.exit_code == 1 and "ep-42-gpus-you.podwhisperer.yaml" in bad.output and "Traceback" not in bad.output
+    s3.delete_object(Bucket=BUCKET, Key="input/ep-42-gpus-you.podwhisperer.yaml")
+
     missing = cli("cloud", "reprocess", "ep 43", "--stack", "acme-show", "--config", str(config))
     assert missing.exit_code == 1 and "no raw transcript" in missing.output and "Traceback" not in missing.output
     ambiguous = cli("cloud", "reprocess", "ep", "--stack", "acme-show", "--config", str(config))

@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from podwhisperer.runtime.adapters.storage import S3ObjectStore
 from podwhisperer.runtime.bedrock import ConverseClient
 from podwhisperer.runtime.captions import caption_format
 from podwhisperer.runtime.config import PipelineConfig, StorageConfig
+from podwhisperer.runtime.context import merge_context, parse_context
 from podwhisperer.runtime.feed.naming import slugify
+from podwhisperer.runtime.intake import EpisodeContextError, read_context
 from podwhisperer.runtime.keys import has_audio_extension, output_keys
 from podwhisperer.runtime.publish import publication
 from podwhisperer.runtime.refine import StageReport, refine_transcript
@@ -80,6 +83,7 @@ def reprocess(s3: Any, bucket: str, input_key: str, config: PipelineConfig,
     except TranscriptError as exc:
         raise ReprocessError(f"{keys.raw_transcript}: {exc}") from None
     note = _version_note(s3, bucket, input_key, raw)
+    config = _with_episode_context(s3, bucket, input_key, config)
     result = refine_transcript(raw, config, llm_client, publication(config, keys, raw))  # the workflow's names
     written = []
     for name, text in sorted(result.captions.items()):  # the publish order: captions first
@@ -90,6 +94,17 @@ def reprocess(s3: Any, bucket: str, input_key: str, config: PipelineConfig,
                   ContentType="application/json")
     written.append(keys.refined_transcript)
     return Reprocessed(input_key=input_key, written=written, stages=list(result.stages), note=note)
+
+
+def _with_episode_context(s3: Any, bucket: str, input_key: str, config: PipelineConfig) -> PipelineConfig:
+    """``config`` with the episode's context sidecar merged over it, as the pipeline does (the sidecar as it
+    is now, so a corrected guest name reaches the republished outputs)."""
+    try:
+        found = read_context(S3ObjectStore(s3, bucket), input_key)
+    except EpisodeContextError as exc:
+        raise ReprocessError(str(exc)) from None
+    context = parse_context(found["context"], str(found["key"] or "episode context"))
+    return config if context.is_empty else merge_context(config, context)
 
 
 def _version_note(s3: Any, bucket: str, input_key: str, raw: Transcript) -> str | None:
