@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podwhisperer.runtime.captions import CAPTION_FORMATS
 from podwhisperer.runtime.config import ConfigError, PipelineConfig, load_config
@@ -47,7 +47,7 @@ def _refine_file(raw: Path, config_file: Path | None, output_dir: Path | None) -
         return 1
     name = output_name(raw)
     try:
-        result = refine_transcript(transcript, config, _llm_client(config), publication(config, transcript, name))
+        result = refine_transcript(transcript, config, stage_llm_client(config), publication(config, transcript, name))
     except ReplacementRuleTimeoutError as exc:
         _fail(f"{config_file}: {exc}" if config_file else str(exc))
         return 1
@@ -91,9 +91,10 @@ def _read_transcript(raw: Path) -> Transcript:
         raise TranscriptError(f"{raw} is not a WhisperX transcript: {exc}") from None
 
 
-def _llm_client(config: PipelineConfig) -> ConverseClient | None:
+def stage_llm_client(config: PipelineConfig, session: Any = None) -> ConverseClient | None:
     """A Bedrock client for the model-calling stages (refinement, chapters), when one is configured and AWS
-    credentials exist. One client serves both: give them models in the same region."""
+    credentials exist. One client serves both: give them models in the same region. Used by ``refine`` and
+    ``cloud reprocess`` (``session``: the operator's boto3 session; default a new one)."""
     from podwhisperer.runtime.podcast.chapters_stage import chapters_settings
 
     chapters = chapters_settings(config)
@@ -102,7 +103,7 @@ def _llm_client(config: PipelineConfig) -> ConverseClient | None:
         return None
     import boto3
 
-    session = boto3.Session()
+    session = session or boto3.Session()
     if session.get_credentials() is None:
         what = "LLM refinement" if config.llm_refinement else "Chapters"
         also = " (chapters too)" if config.llm_refinement and chapters else ""

@@ -116,12 +116,9 @@ def reprocess(
     cfg = local_config(config) if config else aws.pipeline_config()
     s3 = aws.client("s3")
     key = redo.find_input_key(list(redo.input_keys(s3, info.bucket, cfg.storage)), name, cfg.storage)
-    llm = None
-    if cfg.llm_refinement is not None:
-        from podwhisperer.runtime.bedrock import make_converse_client
+    from podwhisperer.runtime.refine_cli import stage_llm_client
 
-        llm = make_converse_client(cfg.llm_refinement, aws.session)
-    result = redo.reprocess(s3, info.bucket, key, cfg, llm)
+    result = redo.reprocess(s3, info.bucket, key, cfg, stage_llm_client(cfg, aws.session))
     console = make_console()
     console.print(f"[bold]{key}[/]: post-processed again from its raw transcript")
     for stage in result.stages:
